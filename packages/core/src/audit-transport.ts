@@ -1,0 +1,70 @@
+import TransportStream from 'winston-transport';
+import { MESSAGE } from 'triple-beam';
+import type { AuditRecord } from './record.js';
+
+/**
+ * Base class of auditkit's own Winston transports (file, syslog, ...).
+ *
+ * A plain Winston transport acknowledges a record when its `log()` calls back, which for Winston's
+ * File transport happens before the bytes reach the file. auditkit's transports add `writeRecords`,
+ * which resolves only once the batch is really written (and rejects, leaving the transport usable,
+ * when it is not), so the pipeline can count, retry and report precisely. They remain ordinary Winston
+ * transports: `log`/`logv` work in any Winston logger.
+ */
+export abstract class AuditTransport extends TransportStream {
+  /** A short name for counters and fault reports, e.g. `file:/var/log/audit.log`. */
+  abstract readonly sinkName: string;
+
+  /** Writes a batch; resolves when the transport's durability promise holds for all of it. */
+  abstract writeRecords(records: readonly AuditRecord[]): Promise<void>;
+
+  /** Flushes and releases resources. Called once, after the last write has settled. */
+  protected abstract closeSink(): Promise<void>;
+
+  /** The JSON line for a record, reusing the serialisation the pipeline already made. */
+  protected lineOf(record: AuditRecord): string {
+    const prepared = (record as unknown as Record<symbol, unknown>)[MESSAGE];
+    return typeof prepared === 'string' ? prepared : JSON.stringify(record);
+  }
+
+  override log(info: unknown, callback: () => void): void {
+    this.#logMany([info], callback);
+  }
+
+  /** Winston hands batched writes here with their stream entries; formats are ours to apply. */
+  override logv(entries: Array<{ chunk: unknown }>, callback: () => void): void {
+    this.#logMany(
+      entries.map((e) => e.chunk),
+      callback,
+    );
+  }
+
+  #logMany(infos: unknown[], callback: () => void): void {
+    const records = infos.map((info) => {
+      if (!this.format) return info as AuditRecord;
+      return this.format.transform(Object.assign({}, info) as never, (this.format as { options?: object }).options) as unknown as AuditRecord;
+    });
+    this.writeRecords(records.filter(Boolean)).then(
+      () => {
+        this.emit('logged', records);
+        callback();
+      },
+      (err: unknown) => {
+        // In a plain Winston logger, report the failure the Winston way but keep the stream usable.
+        this.emit('warn', err);
+        callback();
+      },
+    );
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.closeSink().then(
+      () => callback(),
+      (err: unknown) => callback(err as Error),
+    );
+  }
+}
+
+export function isAuditTransport(t: unknown): t is AuditTransport {
+  return t instanceof AuditTransport;
+}

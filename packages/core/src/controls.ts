@@ -1,0 +1,19 @@
+import type { Auditor, AuditStats } from './auditor.js';
+
+/** What a middleware carries besides being a middleware: the auditor behind it and its lifecycle. */
+export interface AuditorControls {
+  /** The core auditor: `stats()`, `on('fault', ...)`. */
+  readonly auditor: Auditor;
+  /** Writes every accepted record and flushes the transports. Call after the server has closed. */
+  close(): Promise<void>;
+  stats(): AuditStats;
+}
+
+/** Attaches the auditor's controls to a middleware function, read-only. */
+export function withControls<F extends object>(middleware: F, auditor: Auditor): F & AuditorControls {
+  return Object.defineProperties(middleware, {
+    auditor: { value: auditor, enumerable: true },
+    close: { value: () => auditor.close(), enumerable: true },
+    stats: { value: () => auditor.stats(), enumerable: true },
+  }) as F & AuditorControls;
+}

@@ -1,0 +1,46 @@
+/**
+ * @auditkit/core: the framework-free heart of auditkit. Adapters (@auditkit/express, /fastify, /koa)
+ * translate their framework's objects into the facts below; every decision is made here.
+ */
+
+export { Auditor, createAuditor, STRICT_REFUSAL, type AuditStats } from './auditor.js';
+export type { AuditContext, AuditHandle, AuditEventDetails } from './context.js';
+export type { AdapterBinding, AuditFacts, CompletionFacts, RouteAuditSetting, StartFacts } from './facts.js';
+export type {
+  AuditOptions,
+  LimitOptions,
+  QueueOptions,
+  RedactOptions,
+} from './options.js';
+export { DEFAULT_HIGH_FREQUENCY_ROUTES, DEFAULT_REDACT_KEYS, DEFAULT_SKIP_METHODS } from './options.js';
+export { DEFAULT_MASKED_HEADERS } from './headers.js';
+export type { AuthOptions, ApiKeyOptions, SessionOptions } from './auth.js';
+export type { JwtOptions, JwtVerifyOptions } from './jwt.js';
+export type { RouteRule } from './policy.js';
+export type { RedactMode } from './redact.js';
+export type { TrustProxy } from './source-ip.js';
+export type { TimeOffset } from './clock.js';
+export type { SinkStats } from './channel.js';
+export {
+  DROPPED_EVENT,
+  REQUEST_EVENT,
+  UNMATCHED_ROUTE,
+  type AuditLevel,
+  type AuditRecord,
+  type AuditTarget,
+  type AuthError,
+  type AuthType,
+  type BodyRecorded,
+  type DroppedRecord,
+  type JsonObject,
+  type JsonValue,
+  type OperationResult,
+  type RecordedHttpRequest,
+  type RequestRecord,
+} from './record.js';
+export { watchNodeResponse } from './node-response.js';
+export { withControls, type AuditorControls } from './controls.js';
+export { AuditTransport } from './audit-transport.js';
+export { AuditFileTransport, DEFAULT_AUDIT_FILE, type AuditFileOptions } from './file-transport.js';
+export { AuditConfigError, AuditError, AuditFault, ERROR_CODES, type AuditErrorCode } from './errors.js';
+export { hmacValue } from './hmac.js';

@@ -1,0 +1,519 @@
+import { hostname } from 'node:os';
+import winston from 'winston';
+import type TransportStream from 'winston-transport';
+import { AuthDetector, type AuthOptions, type HookFailure } from './auth.js';
+import { AuditConfigError } from './errors.js';
+import type { AuditFacts } from './facts.js';
+import { AuditFileTransport, type AuditFileOptions } from './file-transport.js';
+import { DEFAULT_MASKED_HEADERS } from './headers.js';
+import { checkPublicKey } from './jwt.js';
+import { Policy, type RouteRule } from './policy.js';
+import {
+  compileKeywords,
+  compilePaths,
+  parsePath,
+  type RedactionRules,
+  type RedactMode,
+} from './redact.js';
+import { Rfc3339Formatter, parseTimeOffset, type TimeOffset } from './clock.js';
+import { compileSourceIp, type SourceIpResolver, type TrustProxy } from './source-ip.js';
+import { isGlob } from './route-pattern.js';
+import { levelNamesFor } from './winston-targets.js';
+import {
+  booleanAt,
+  describe,
+  fail,
+  functionAt,
+  integerAt,
+  isPlainObject,
+  objectAt,
+  onlyKeys,
+  stringAt,
+  stringListAt,
+  type Obj,
+} from './validate.js';
+
+/** Redaction settings. Keys and headers add to the defaults unless `defaults: false`. */
+export interface RedactOptions {
+  /** Extra header names to mask (case-insensitive). */
+  headers?: readonly string[];
+  /** Extra keywords: a key containing one (ignoring case, `_`, `-`) is redacted at any depth. */
+  keys?: ReadonlyArray<string | { key: string; mode: RedactMode }>;
+  /** Exact paths: `body.card.number`, `query.token`, `meta.*.secret`, `body.items[*].pan`. */
+  paths?: ReadonlyArray<string | { path: string; mode: RedactMode }>;
+  /** How a matched value is replaced. Default `mask`. */
+  mode?: RedactMode;
+  /** Key for `hmac` mode; required when any rule uses it. At least 16 bytes. */
+  hmacKey?: string | Buffer;
+  /** The mask. Default `******` (EMQX's). */
+  mask?: string;
+  /** Set false to start from no default keywords and headers. Default true: think twice. */
+  defaults?: boolean;
+}
+
+export interface LimitOptions {
+  /** Approximate cap on the recorded request body, in bytes. Default 8192. */
+  bodyBytes?: number;
+  /** Approximate cap on handler meta, in bytes. Default 8192. */
+  metaBytes?: number;
+  /** Deepest nesting recorded. Default 32. */
+  depth?: number;
+  /** user_agent is cut to this many characters (Kubernetes cuts at 1024). Default 1024. */
+  userAgent?: number;
+}
+
+export interface QueueOptions {
+  /** Records a sink may hold waiting to be written before it drops. Default 10000 (Kubernetes' batch buffer). */
+  max?: number;
+  /** Records handed to a transport at once. Default 256. */
+  batch?: number;
+}
+
+export interface AuditOptions {
+  /** Winston transports to hand records to. Each gets its own queue. */
+  transports?: readonly TransportStream[];
+  /** A Winston logger to hand records to (its formats and transports apply). */
+  logger?: winston.Logger;
+  /** With neither transports nor logger: the JSON-lines file. Default `./log/audit.log`. */
+  file?: string | AuditFileOptions;
+  /** The `node` field. Default: the host name. */
+  node?: string;
+  /** Offset for `ts`: `system` (default), `utc`, or `+02:00` style. */
+  timeOffset?: TimeOffset;
+  /** The `from` field, or a function that classifies a request (`dashboard`, `rest_api`, ...). Default `rest_api`. */
+  from?: string | ((facts: AuditFacts) => string);
+  /** Which proxies may set X-Forwarded-For: false (default), true, a hop count, addresses/CIDRs, or a function. */
+  trustProxy?: TrustProxy;
+  /** Header carrying the request id in and out. Default `x-request-id`. */
+  requestIdHeader?: string;
+  /** Methods not audited unless a route says so. Default GET, HEAD, OPTIONS. */
+  skipMethods?: readonly string[];
+  /** Per-route rules, first match wins: `{ route: '/reports/:id', methods: ['GET'], audit: true }`. */
+  routes?: readonly RouteRule[];
+  /** Skip `highFrequencyRoutes`. Default true. */
+  ignoreHighFrequency?: boolean;
+  /** Templates or globs skipped while ignoreHighFrequency is on. */
+  highFrequencyRoutes?: readonly string[];
+  /** Return true to skip a request's record. Runs after the rules above. */
+  skip?: (facts: AuditFacts) => boolean;
+  /** Derives operation_type from operation_id. Default: the first path segment. */
+  operationType?: (operationId: string) => string;
+  redact?: RedactOptions;
+  limits?: LimitOptions;
+  auth?: AuthOptions;
+  queue?: QueueOptions;
+  /** Refuse a change-making request with 503 when its record could not be accepted (Vault's fail-closed). */
+  strict?: boolean;
+}
+
+export const DEFAULT_SKIP_METHODS = ['GET', 'HEAD', 'OPTIONS'];
+
+/** Health checks and scrapes: frequent, and nothing an auditor asks about. */
+export const DEFAULT_HIGH_FREQUENCY_ROUTES = ['/health', '/healthz', '/livez', '/readyz', '/ping', '/metrics', '/**/heartbeat'];
+
+/** Keys whose values never reach a sink, at any depth (OWASP: passwords, tokens, session ids, keys, card data). */
+export const DEFAULT_REDACT_KEYS = [
+  'password',
+  'passwd',
+  'pwd',
+  'passphrase',
+  'secret',
+  'token',
+  'api_key',
+  'apikey',
+  'access_key',
+  'access_token',
+  'refresh_token',
+  'private_key',
+  'client_secret',
+  'credential',
+  'authorization',
+  'cookie',
+  'session_id',
+  'ssn',
+  'card_number',
+  'card_no',
+  'cvv',
+  'cvc',
+  'pin',
+  'otp',
+];
+
+const MODES: readonly RedactMode[] = ['mask', 'remove', 'hmac'];
+
+export interface ResolvedOptions {
+  readonly sinks: ReadonlyArray<{ kind: 'transport'; transport: TransportStream } | { kind: 'logger'; logger: winston.Logger }>;
+  readonly node: string;
+  readonly formatter: Rfc3339Formatter;
+  readonly from: string | ((facts: AuditFacts) => string);
+  readonly sourceIp: SourceIpResolver;
+  readonly requestIdHeader: string;
+  readonly policy: Policy;
+  readonly skip: ((facts: AuditFacts) => boolean) | undefined;
+  readonly redaction: RedactionRules;
+  readonly maskedHeaders: ReadonlySet<string>;
+  readonly limits: Required<LimitOptions>;
+  readonly auth: AuthDetector;
+  readonly queue: Required<QueueOptions>;
+  readonly strict: boolean;
+}
+
+/** Every top-level option name; docs/options.md must list each (a test checks). */
+export const OPTION_NAMES = [
+  'transports',
+  'logger',
+  'file',
+  'node',
+  'timeOffset',
+  'from',
+  'trustProxy',
+  'requestIdHeader',
+  'skipMethods',
+  'routes',
+  'ignoreHighFrequency',
+  'highFrequencyRoutes',
+  'skip',
+  'operationType',
+  'redact',
+  'limits',
+  'auth',
+  'queue',
+  'strict',
+] as const;
+
+/**
+ * Validates options once, at construction, and turns them into the frozen form the request path
+ * uses. Every mistake throws an AuditConfigError naming the option and the fix.
+ */
+export function resolveOptions(input: AuditOptions | undefined, onHookFailure: HookFailure): ResolvedOptions {
+  const raw = (input === undefined ? {} : input) as Obj;
+  if (!isPlainObject(raw)) fail('(root)', `options must be an object, got ${describe(raw)}`, 'pass an options object, or nothing');
+  onlyKeys(raw, OPTION_NAMES, '');
+
+  const limitsIn = objectAt(raw.limits, 'limits') ?? {};
+  onlyKeys(limitsIn, ['bodyBytes', 'metaBytes', 'depth', 'userAgent'], 'limits');
+  const limits = {
+    bodyBytes: integerAt(limitsIn.bodyBytes, 'limits.bodyBytes', 8192, 64, 10 * 1024 * 1024),
+    metaBytes: integerAt(limitsIn.metaBytes, 'limits.metaBytes', 8192, 64, 10 * 1024 * 1024),
+    depth: integerAt(limitsIn.depth, 'limits.depth', 32, 1, 256),
+    userAgent: integerAt(limitsIn.userAgent, 'limits.userAgent', 1024, 16, 65536),
+  };
+
+  const queueIn = objectAt(raw.queue, 'queue') ?? {};
+  onlyKeys(queueIn, ['max', 'batch'], 'queue');
+  const queue = {
+    max: integerAt(queueIn.max, 'queue.max', 10_000, 1, 10_000_000),
+    batch: integerAt(queueIn.batch, 'queue.batch', 256, 1, 100_000),
+  };
+
+  const timeOffset = stringAt(raw.timeOffset, 'timeOffset', 'system', '+02:00');
+  try {
+    parseTimeOffset(timeOffset);
+  } catch {
+    fail('timeOffset', `must be "system", "utc" or an offset like "+02:00", got ${describe(timeOffset)}`, 'use "system", "utc" or "+HH:MM"');
+  }
+
+  const from = raw.from === undefined ? 'rest_api' : raw.from;
+  if (typeof from !== 'function' && (typeof from !== 'string' || from.length === 0)) {
+    fail('from', `must be a string or a function, got ${describe(from)}`, 'use "rest_api", "dashboard", or (facts) => string');
+  }
+
+  const resolved = {
+    node: stringAt(raw.node, 'node', hostname(), 'api-1'),
+    formatter: new Rfc3339Formatter(timeOffset as TimeOffset),
+    from: from as string | ((facts: AuditFacts) => string),
+    sourceIp: resolveTrustProxy(raw.trustProxy),
+    requestIdHeader: resolveRequestIdHeader(raw.requestIdHeader),
+    policy: resolvePolicy(raw),
+    skip: functionAt<(facts: AuditFacts) => boolean>(raw.skip, 'skip', '(facts) => boolean'),
+    ...resolveRedaction(objectAt(raw.redact, 'redact'), limits.depth),
+    limits,
+    auth: resolveAuth(objectAt(raw.auth, 'auth'), onHookFailure),
+    queue,
+    strict: booleanAt(raw.strict, 'strict', false),
+  };
+  // Sinks last: opening the default file is a side effect, so it waits until everything else is valid.
+  return Object.freeze({ ...resolved, sinks: resolveSinks(raw) });
+}
+
+function resolveSinks(raw: Obj): ResolvedOptions['sinks'] {
+  const sinks: Array<{ kind: 'transport'; transport: TransportStream } | { kind: 'logger'; logger: winston.Logger }> = [];
+  if (raw.transports !== undefined) {
+    if (!Array.isArray(raw.transports) || raw.transports.length === 0) {
+      fail('transports', `must be a non-empty array of Winston transports, got ${describe(raw.transports)}`, 'pass [new winston.transports.File({ filename })], or leave it out for ./log/audit.log');
+    }
+    raw.transports.forEach((t: unknown, i: number) => {
+      const option = `transports[${i}]`;
+      if (!isTransport(t)) {
+        fail(option, `is not a Winston transport (got ${describe(t)})`, 'pass an instance such as new winston.transports.Console()');
+      }
+      const level = (t as { level?: unknown }).level;
+      if (typeof level === 'string' && level in winston.config.npm.levels && winston.config.npm.levels[level as 'info']! < winston.config.npm.levels.info) {
+        fail(option, `has level "${level}", which would silently drop audit records at level info`, 'remove the level or set it to "info"');
+      }
+      sinks.push({ kind: 'transport', transport: t as TransportStream });
+    });
+  }
+  if (raw.logger !== undefined) {
+    const logger = raw.logger as winston.Logger;
+    if (!logger || typeof logger.write !== 'function' || typeof logger.end !== 'function' || !isPlainObject(logger.levels ?? null)) {
+      fail('logger', 'is not a Winston logger', 'pass winston.createLogger({ ... })');
+    }
+    try {
+      levelNamesFor(logger.levels);
+    } catch {
+      fail('logger', 'has no level names for info, warning and error', 'create it with winston.config.npm.levels or winston.config.syslog.levels');
+    }
+    sinks.push({ kind: 'logger', logger });
+  }
+  if (sinks.length > 0) {
+    if (raw.file !== undefined) fail('file', 'is only used when neither transports nor logger is given', 'add new AuditFileTransport({ path }) to transports instead');
+    return sinks;
+  }
+  let fileOptions: AuditFileOptions;
+  if (raw.file === undefined) fileOptions = {};
+  else if (typeof raw.file === 'string' && raw.file.length > 0) fileOptions = { path: raw.file };
+  else if (isPlainObject(raw.file)) {
+    onlyKeys(raw.file, ['path', 'mode'], 'file');
+    fileOptions = {
+      path: raw.file.path === undefined ? undefined : stringAt(raw.file.path, 'file.path', '', './log/audit.log'),
+      mode: integerAt(raw.file.mode, 'file.mode', 0o600, 0, 0o777),
+    };
+  } else fail('file', `must be a path or { path, mode }, got ${describe(raw.file)}`, 'use "./log/audit.log"');
+  try {
+    sinks.push({ kind: 'transport', transport: new AuditFileTransport(fileOptions) });
+  } catch (err) {
+    throw new AuditConfigError(
+      'AUDITKIT_SINK_UNAVAILABLE',
+      'file',
+      `the audit file cannot be opened for appending (${(err as Error).message})`,
+      'point options.file at a directory the service can write, or fix its permissions',
+      err,
+    );
+  }
+  return sinks;
+}
+
+function isTransport(t: unknown): boolean {
+  return (
+    t !== null &&
+    typeof t === 'object' &&
+    typeof (t as TransportStream).write === 'function' &&
+    typeof (t as TransportStream).log === 'function' &&
+    typeof (t as TransportStream).end === 'function'
+  );
+}
+
+function resolveTrustProxy(value: unknown): SourceIpResolver {
+  if (value === undefined || value === false) return compileSourceIp(false);
+  if (value === true || typeof value === 'function') return compileSourceIp(value as TrustProxy);
+  if (typeof value === 'number') {
+    integerAt(value, 'trustProxy', 1, 0, 64);
+    return compileSourceIp(value);
+  }
+  if (typeof value === 'string' || Array.isArray(value)) {
+    try {
+      return compileSourceIp(value as TrustProxy);
+    } catch (err) {
+      fail('trustProxy', `${(err as Error).message}`, 'list proxy addresses or CIDRs such as ["10.0.0.0/8", "loopback"]');
+    }
+  }
+  fail('trustProxy', `must be false, true, a hop count, addresses/CIDRs or a function, got ${describe(value)}`, 'use ["loopback"] or 1');
+}
+
+function resolveRequestIdHeader(value: unknown): string {
+  const header = stringAt(value, 'requestIdHeader', 'x-request-id', 'x-request-id');
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)) fail('requestIdHeader', `is not a valid header name: ${describe(header)}`, 'use a name such as "x-request-id"');
+  return header.toLowerCase();
+}
+
+function resolvePolicy(raw: Obj): Policy {
+  const skipMethods = stringListAt(raw.skipMethods, 'skipMethods', DEFAULT_SKIP_METHODS, '["GET", "HEAD", "OPTIONS"]');
+  const highFrequency = stringListAt(raw.highFrequencyRoutes, 'highFrequencyRoutes', DEFAULT_HIGH_FREQUENCY_ROUTES, '["/health", "/telemetry/**"]');
+  highFrequency.forEach((p, i) => checkRoutePattern(p, `highFrequencyRoutes[${i}]`));
+  const routes: RouteRule[] = [];
+  if (raw.routes !== undefined) {
+    if (!Array.isArray(raw.routes)) fail('routes', `must be an array of rules, got ${describe(raw.routes)}`, "use [{ route: '/reports/:id', methods: ['GET'], audit: true }]");
+    raw.routes.forEach((rule: unknown, i: number) => {
+      const option = `routes[${i}]`;
+      const r = objectAt(rule, option)!;
+      if (r === undefined) fail(option, 'must be an object', "use { route: '/users/:id', audit: false }");
+      onlyKeys(r, ['route', 'methods', 'audit', 'operationType'], option);
+      const route = stringAt(r.route, `${option}.route`, '', '/users/:id');
+      if (route === '') fail(`${option}.route`, 'is required', "add route: '/users/:id' (a template or a glob)");
+      checkRoutePattern(route, `${option}.route`);
+      const audit = r.audit === undefined ? undefined : booleanAt(r.audit, `${option}.audit`, true);
+      const operationType = r.operationType === undefined ? undefined : stringAt(r.operationType, `${option}.operationType`, '', 'users');
+      if (audit === undefined && operationType === undefined) {
+        fail(option, 'says nothing: it has neither audit nor operationType', 'add audit: true, audit: false or operationType');
+      }
+      routes.push({
+        route,
+        methods: r.methods === undefined ? undefined : stringListAt(r.methods, `${option}.methods`, [], '["POST"]').map((m) => m.toUpperCase()),
+        audit,
+        operationType,
+      });
+    });
+  }
+  return new Policy({
+    skipMethods,
+    routes,
+    highFrequency,
+    ignoreHighFrequency: booleanAt(raw.ignoreHighFrequency, 'ignoreHighFrequency', true),
+    operationType: functionAt<(id: string) => string>(raw.operationType, 'operationType', '(operationId) => string'),
+  });
+}
+
+function checkRoutePattern(pattern: string, option: string): void {
+  if (!pattern.startsWith('/') && !pattern.startsWith('*')) {
+    fail(option, `must start with "/" (a route template) or "*" (a glob), got ${describe(pattern)}`, 'write it as the route is declared, e.g. "/users/:id"');
+  }
+  if (isGlob(pattern) && /\*{3,}/.test(pattern)) fail(option, 'has more than two * in a row', 'use * for one segment, ** for any number');
+}
+
+function resolveRedaction(
+  input: Obj | undefined,
+  maxDepth: number,
+): { redaction: RedactionRules; maskedHeaders: ReadonlySet<string> } {
+  const r = input ?? {};
+  onlyKeys(r, ['headers', 'keys', 'paths', 'mode', 'hmacKey', 'mask', 'defaults'], 'redact');
+  const defaults = booleanAt(r.defaults, 'redact.defaults', true);
+  const mode = (r.mode ?? 'mask') as RedactMode;
+  if (!MODES.includes(mode)) fail('redact.mode', `must be "mask", "remove" or "hmac", got ${describe(r.mode)}`, 'pick one of "mask", "remove", "hmac"');
+  const mask = stringAt(r.mask, 'redact.mask', '******', '******');
+
+  const keywords: Array<{ keyword: string; mode: RedactMode }> = defaults ? DEFAULT_REDACT_KEYS.map((keyword) => ({ keyword, mode })) : [];
+  if (r.keys !== undefined) {
+    if (!Array.isArray(r.keys)) fail('redact.keys', `must be an array, got ${describe(r.keys)}`, `use ["iban", { key: "email", mode: "hmac" }]`);
+    r.keys.forEach((k: unknown, i: number) => {
+      const option = `redact.keys[${i}]`;
+      if (typeof k === 'string' && k.length > 0) keywords.push({ keyword: k, mode });
+      else if (isPlainObject(k)) {
+        onlyKeys(k, ['key', 'mode'], option);
+        const keyword = stringAt(k.key, `${option}.key`, '', 'iban');
+        if (!keyword) fail(`${option}.key`, 'is required', 'add key: "iban"');
+        const m = (k.mode ?? mode) as RedactMode;
+        if (!MODES.includes(m)) fail(`${option}.mode`, `must be "mask", "remove" or "hmac", got ${describe(k.mode)}`, 'pick one of "mask", "remove", "hmac"');
+        keywords.push({ keyword, mode: m });
+      } else fail(option, `must be a keyword or { key, mode }, got ${describe(k)}`, 'use "iban" or { key: "email", mode: "hmac" }');
+    });
+  }
+  // A keyword that flattens to an existing one with a different mode overrides it: user rules come last.
+  const byFlat = new Map<string, { keyword: string; mode: RedactMode }>();
+  for (const k of keywords) byFlat.set(k.keyword.toLowerCase().replace(/[^a-z0-9]/g, ''), k);
+
+  const paths: Array<{ path: string; mode: RedactMode }> = [];
+  if (r.paths !== undefined) {
+    if (!Array.isArray(r.paths)) fail('redact.paths', `must be an array, got ${describe(r.paths)}`, `use ["body.card.number", { path: "query.email", mode: "hmac" }]`);
+    r.paths.forEach((p: unknown, i: number) => {
+      const option = `redact.paths[${i}]`;
+      let path: string;
+      let m: RedactMode = mode;
+      if (typeof p === 'string') path = p;
+      else if (isPlainObject(p)) {
+        onlyKeys(p, ['path', 'mode'], option);
+        path = stringAt(p.path, `${option}.path`, '', 'body.card.number');
+        m = (p.mode ?? mode) as RedactMode;
+        if (!MODES.includes(m)) fail(`${option}.mode`, `must be "mask", "remove" or "hmac", got ${describe(p.mode)}`, 'pick one of "mask", "remove", "hmac"');
+      } else fail(option, `must be a path or { path, mode }, got ${describe(p)}`, 'use "body.card.number"');
+      if (!parsePath(path)) {
+        fail(option, `${describe(path)} is not a path into the record`, 'start with body, query, bindings, meta, headers or target, e.g. "body.card.number"');
+      }
+      paths.push({ path, mode: m });
+    });
+  }
+
+  const usesHmac = mode === 'hmac' || keywords.some((k) => k.mode === 'hmac') || paths.some((p) => p.mode === 'hmac');
+  let hmacKey: string | Buffer | undefined;
+  if (r.hmacKey !== undefined) {
+    if (!(typeof r.hmacKey === 'string' || Buffer.isBuffer(r.hmacKey))) fail('redact.hmacKey', `must be a string or Buffer, got ${describe(r.hmacKey)}`, 'load it from a secret store, e.g. process.env.AUDIT_HMAC_KEY');
+    hmacKey = r.hmacKey;
+  }
+  if (usesHmac && hmacKey === undefined) fail('redact.hmacKey', 'is required because a rule uses mode "hmac"', 'set redact.hmacKey to a secret of at least 16 bytes (e.g. process.env.AUDIT_HMAC_KEY)');
+  if (usesHmac && Buffer.byteLength(hmacKey!) < 16) {
+    // Not an error: Vault's published test vector uses the key "foo", and tests must be able to check it.
+    process.emitWarning('options.redact.hmacKey is shorter than 16 bytes, so HMACs of guessable values can be brute-forced. Use a random key of 32 bytes.', {
+      type: 'AuditkitWarning',
+      code: 'AUDITKIT_INVALID_OPTION',
+    });
+  }
+
+  const headerList = stringListAt(r.headers, 'redact.headers', [], '["x-session-token"]');
+  const maskedHeaders = new Set([...(defaults ? DEFAULT_MASKED_HEADERS : []), ...headerList].map((h) => h.toLowerCase()));
+
+  return {
+    redaction: {
+      mask,
+      hmacKey,
+      maxDepth,
+      ...compileKeywords([...byFlat.values()]),
+      paths: compilePaths(paths),
+      keyCache: new Map(),
+    },
+    maskedHeaders,
+  };
+}
+
+function resolveAuth(input: Obj | undefined, onHookFailure: HookFailure): AuthDetector {
+  const a = input ?? {};
+  onlyKeys(a, ['jwt', 'apiKey', 'session'], 'auth');
+  const jwt = objectAt(a.jwt, 'auth.jwt');
+  if (jwt) {
+    onlyKeys(jwt, ['claim', 'verify'], 'auth.jwt');
+    if (jwt.claim !== undefined && typeof jwt.claim !== 'string') stringListAt(jwt.claim, 'auth.jwt.claim', [], '["preferred_username", "sub"]');
+    if (typeof jwt.claim === 'string' && jwt.claim.length === 0) fail('auth.jwt.claim', 'is empty', 'use "sub" or "preferred_username"');
+    const verify = objectAt(jwt.verify, 'auth.jwt.verify');
+    if (verify) checkJwtVerify(verify);
+  }
+  const apiKey = objectAt(a.apiKey, 'auth.apiKey');
+  if (apiKey) {
+    onlyKeys(apiKey, ['headers', 'resolve'], 'auth.apiKey');
+    stringListAt(apiKey.headers, 'auth.apiKey.headers', [], '["x-api-key"]');
+    functionAt(apiKey.resolve, 'auth.apiKey.resolve', '(key) => name | undefined');
+  }
+  const session = objectAt(a.session, 'auth.session');
+  if (session) {
+    onlyKeys(session, ['cookies'], 'auth.session');
+    stringListAt(session.cookies, 'auth.session.cookies', [], '["connect.sid"]');
+  }
+  return new AuthDetector(a as AuthOptions, onHookFailure);
+}
+
+function checkJwtVerify(v: Obj): void {
+  const o = 'auth.jwt.verify';
+  onlyKeys(v, ['secret', 'publicKey', 'jwksUrl', 'issuer', 'audience', 'algorithms', 'clockTolerance'], o);
+  const sources = ['secret', 'publicKey', 'jwksUrl'].filter((k) => v[k] !== undefined);
+  if (sources.length !== 1) {
+    fail(o, sources.length === 0 ? 'has no key to verify with' : `has ${sources.join(' and ')}; only one key source can apply`, 'give exactly one of secret, publicKey or jwksUrl');
+  }
+  if (v.secret !== undefined) {
+    const ok = (typeof v.secret === 'string' && v.secret.length > 0) || v.secret instanceof Uint8Array;
+    if (!ok) fail(`${o}.secret`, `must be a string or Uint8Array, got ${describe(v.secret)}`, 'load the shared secret from your secret store');
+    if (Buffer.byteLength(v.secret as string) < 32) fail(`${o}.secret`, 'is shorter than 32 bytes (RFC 7518 requires at least the hash size for HS256)', 'use a random secret of 32 bytes or more');
+  }
+  if (v.publicKey !== undefined) {
+    const problem = checkPublicKey(v.publicKey);
+    if (problem) fail(`${o}.publicKey`, problem, 'pass the SPKI PEM, a public JWK, or a KeyObject');
+  }
+  if (v.jwksUrl !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(String(v.jwksUrl));
+    } catch {
+      url = undefined;
+    }
+    if (!url || !/^https?:$/.test(url.protocol)) fail(`${o}.jwksUrl`, `is not an http(s) URL: ${describe(String(v.jwksUrl))}`, 'use the issuer\'s JWKS endpoint, e.g. https://issuer/.well-known/jwks.json');
+  }
+  for (const claim of ['issuer', 'audience'] as const) {
+    const value = v[claim];
+    const ok = (typeof value === 'string' && value.length > 0) || (Array.isArray(value) && value.length > 0 && value.every((x) => typeof x === 'string' && x.length > 0));
+    if (!ok) {
+      fail(`${o}.${claim}`, `is required when verifying, got ${describe(value)}`, `set it to the expected "${claim === 'issuer' ? 'iss' : 'aud'}" value: without it a token minted for another service would verify`);
+    }
+  }
+  if (v.algorithms !== undefined) {
+    const algs = stringListAt(v.algorithms, `${o}.algorithms`, [], '["RS256"]');
+    if (algs.some((a) => a.toLowerCase() === 'none')) fail(`${o}.algorithms`, 'includes "none"', 'remove "none": unsigned tokens can never verify');
+  }
+  if (v.clockTolerance !== undefined) integerAt(v.clockTolerance, `${o}.clockTolerance`, 0, 0, 3600);
+}

@@ -1,0 +1,113 @@
+/**
+ * The audit record. Field names follow EMQX's audit data model (`operation_id`, `operation_result`,
+ * `source`, `source_ip`, `http_status_code`, `bindings`, ...) so existing tooling reads it; what EMQX
+ * lacks comes from Mattermost (several events per call) and Kubernetes (request ids, truncation).
+ * docs/record-schema.md explains every field; schema/audit-record.schema.json is the machine form.
+ */
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export type AuthType = 'jwt_token' | 'api_key' | 'basic' | 'session' | 'none';
+
+/**
+ * Why a credential did not yield a verified operator. `null` when nothing went wrong (which, without
+ * verification keys configured, still means `source_verified: false`).
+ */
+export type AuthError =
+  | 'malformed'
+  | 'alg_none'
+  | 'alg_not_allowed'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'bad_signature'
+  | 'claim_invalid'
+  | 'no_matching_key'
+  | 'key_unavailable'
+  | 'unknown_key';
+
+export type OperationResult = 'success' | 'failure';
+export type AuditLevel = 'info' | 'warn' | 'error';
+
+/** How much of the request body the record holds. */
+export type BodyRecorded = 'full' | 'truncated' | 'summary' | 'none';
+
+export interface RecordedHttpRequest {
+  /** The method as sent, e.g. `POST`. */
+  method: string;
+  /** Request headers; sensitive ones are masked. */
+  headers: { [name: string]: string | string[] };
+  /** The parsed body, redacted and size-capped; `null` when absent or not structured (see body_recorded). */
+  body: JsonValue | null;
+  /** `content-type` of the body, without parameters. */
+  body_type: string | null;
+  /** Size of the body in bytes when known (content-length, or the byte length of a raw body). */
+  body_bytes: number | null;
+  body_recorded: BodyRecorded;
+}
+
+/** What the request acted on, when the handler names it (`req.audit.target(...)`). */
+export interface AuditTarget {
+  type?: string;
+  id?: string;
+  name?: string;
+}
+
+/** Fields every record carries. */
+export interface RecordBase {
+  /** UUIDv7: unique, and sorts by creation time. */
+  id: string;
+  /** Microseconds since the Unix epoch. */
+  time: number;
+  /** `time` as RFC 3339 in the configured offset. */
+  ts: string;
+  level: AuditLevel;
+  /** `request` for the record of an HTTP call, the handler's name for extra events, `audit.*` for auditkit's own. */
+  event: string;
+  node: string;
+}
+
+/** The record of one audited HTTP call, or of an extra event a handler emitted during it. */
+export interface RequestRecord extends RecordBase {
+  request_id: string;
+  from: string;
+  source: string | null;
+  source_verified: boolean;
+  source_ip: string;
+  auth_type: AuthType;
+  auth_error: AuthError | null;
+  user_agent: string | null;
+  operation_id: string;
+  operation_type: string;
+  operation_result: OperationResult;
+  http_method: string;
+  http_status_code: number;
+  duration_ms: number;
+  aborted: boolean;
+  query_string: JsonObject;
+  bindings: JsonObject;
+  http_request: RecordedHttpRequest;
+  target: AuditTarget | null;
+  meta: JsonObject;
+  truncated: boolean;
+}
+
+/** Written by a sink when room returns after it had to drop records (Mattermost's semantics, plus the count). */
+export interface DroppedRecord extends RecordBase {
+  event: 'audit.records_dropped';
+  /** Name of the sink that dropped them. */
+  sink: string;
+  /** How many records were dropped since the last such record. */
+  dropped: number;
+  first_dropped_at: string;
+  last_dropped_at: string;
+  reason: 'queue_full' | 'closed';
+}
+
+export type AuditRecord = RequestRecord | DroppedRecord;
+
+/** The marker for a request no route matched: never the raw URL, which may carry ids or secrets. */
+export const UNMATCHED_ROUTE = '<unmatched>';
+
+export const REQUEST_EVENT = 'request';
+export const DROPPED_EVENT = 'audit.records_dropped';

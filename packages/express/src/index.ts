@@ -1,0 +1,89 @@
+import type { ServerResponse } from 'node:http';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import {
+  Auditor,
+  STRICT_REFUSAL,
+  watchNodeResponse,
+  withControls,
+  type AuditorControls,
+  type AdapterBinding,
+  type AuditHandle,
+  type AuditOptions,
+    type CompletionFacts,
+} from '@auditkit/core';
+import { matchedRoute } from './route-template.js';
+
+/**
+ * auditkit for Express 5. Translates Express's request into the core's facts; completion comes from
+ * the Node response (see watchNodeResponse in the core).
+ *
+ * @example
+ * import express from 'express';
+ * import { audit } from '@auditkit/express';
+ * const app = express();
+ * app.use(audit());
+ * app.use(express.json());
+ */
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** The audit record of this request: attach meta, name the operator or target, emit events. */
+      audit: AuditHandle;
+    }
+  }
+}
+
+export type { AuditHandle, AuditOptions, AuditStats, AuditorControls } from '@auditkit/core';
+
+export interface AuditMiddleware extends RequestHandler, AuditorControls {}
+
+function completionFacts(req: Request, res: ServerResponse, aborted: boolean): CompletionFacts {
+  const route = matchedRoute(req);
+  let query: object | undefined;
+  try {
+    // Express 5 parses req.query on each access; a custom parser may throw on hostile input.
+    query = req.query;
+  } catch {
+    query = undefined;
+  }
+  return {
+    route: route?.template,
+    params: route?.params,
+    query,
+    body: req.body,
+    statusCode: res.statusCode,
+    aborted,
+    headersSent: res.headersSent,
+  };
+}
+
+const binding: AdapterBinding<Request> = {
+  setHeader(req, name, value) {
+    const res = req.res;
+    if (res && !res.headersSent) res.setHeader(name, value);
+  },
+  watchCompletion(req, ctx) {
+    if (req.res) watchNodeResponse(req.res, ctx, req, completionFacts);
+  },
+};
+
+/** Express middleware that audits every change-making request. Mount it first. */
+export function audit(options?: AuditOptions): AuditMiddleware {
+  const auditor = new Auditor(options);
+
+  const middleware = function auditkit(req: Request, res: Response, next: NextFunction): void {
+    const ctx = auditor.begin({ method: req.method, headers: req.headers, remoteAddress: req.socket.remoteAddress }, binding, req);
+    if (ctx.refused) {
+      res.status(STRICT_REFUSAL.status).set('retry-after', '1').json(STRICT_REFUSAL.body);
+      return;
+    }
+    req.audit = ctx;
+    next();
+  };
+
+  return withControls(middleware, auditor);
+}
+
+export default audit;

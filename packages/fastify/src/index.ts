@@ -1,0 +1,135 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import {
+  Auditor,
+  STRICT_REFUSAL,
+  watchNodeResponse,
+  type AdapterBinding,
+  type AuditContext,
+  type AuditHandle,
+  type AuditOptions,
+  type CompletionFacts,
+  type RouteAuditSetting,
+} from '@auditkit/core';
+
+/**
+ * auditkit for Fastify 5, wrapped with fastify-plugin so its hook covers the whole application.
+ * Fastify knows the route template (`routeOptions.url`, prefixes included) and the route's config at
+ * `onRequest`, so a request no rule can audit costs one method check. Completion is read from the raw
+ * response, as in the other adapters: Fastify's own onRequestAbort misses a client that leaves after
+ * its body has arrived.
+ *
+ * @example
+ * import Fastify from 'fastify';
+ * import audit from '@auditkit/fastify';
+ * const app = Fastify();
+ * await app.register(audit);
+ * app.delete('/users/:id', { config: { audit: { operationType: 'users' } } }, handler);
+ */
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The audit record of this request: attach meta, name the operator or target, emit events. */
+    readonly audit: AuditHandle;
+  }
+  interface FastifyContextConfig {
+    /** true/false to force auditing on or off for this route, or `{ audit, operationType }`. */
+    audit?: RouteAuditSetting;
+  }
+  interface FastifyInstance {
+    /** The core auditor: `stats()`, `on('fault', ...)`. Closed by `fastify.close()`. */
+    readonly auditor: Auditor;
+  }
+}
+
+export type { AuditHandle, AuditOptions, RouteAuditSetting } from '@auditkit/core';
+
+const kContext = Symbol('auditkit.context');
+const kReply = Symbol('auditkit.reply');
+
+type AuditedRequest = FastifyRequest & { [kContext]: AuditContext<FastifyReply> | null; [kReply]: FastifyReply | null };
+
+// Options Fastify itself passes along with a plugin's own options.
+const FASTIFY_REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'];
+
+function startFacts(request: FastifyRequest) {
+  return {
+    method: request.method,
+    headers: request.headers,
+    remoteAddress: request.raw.socket?.remoteAddress,
+    route: request.routeOptions.url,
+    routeSetting: request.routeOptions.config?.audit,
+  };
+}
+
+function completionFacts(reply: FastifyReply, res: ServerResponse, aborted: boolean): CompletionFacts {
+  const request = reply.request;
+  return {
+    route: request.routeOptions.url,
+    routeSetting: request.routeOptions.config?.audit,
+    params: request.params as object | undefined,
+    query: request.query as object | undefined,
+    body: request.body,
+    statusCode: res.statusCode,
+    aborted,
+    headersSent: res.headersSent,
+  };
+}
+
+const binding: AdapterBinding<FastifyReply> = {
+  setHeader(reply, name, value) {
+    if (reply && !reply.sent && !reply.raw.headersSent) reply.header(name, value);
+  },
+  watchCompletion(reply, ctx) {
+    if (reply) watchNodeResponse(reply.raw, ctx, reply, completionFacts);
+  },
+};
+
+const plugin: FastifyPluginCallback<AuditOptions> = function auditkit(fastify, opts, done) {
+  const options: Record<string, unknown> = { ...opts };
+  for (const key of FASTIFY_REGISTER_OPTIONS) delete options[key];
+  let auditor: Auditor;
+  try {
+    auditor = new Auditor(options as AuditOptions);
+  } catch (err) {
+    // A callback plugin reports failure through done(); a throw here would escape Fastify's boot.
+    done(err as Error);
+    return;
+  }
+
+  fastify.decorate('auditor', auditor);
+  fastify.decorateRequest(kContext, null);
+  fastify.decorateRequest(kReply, null);
+  fastify.decorateRequest('audit', {
+    getter(this: FastifyRequest): AuditHandle {
+      const req = this as AuditedRequest;
+      // Skipped requests (GET by default) get their context only if the handler asks for it.
+      return (req[kContext] ??= auditor.begin(startFacts(this), binding, req[kReply]!));
+    },
+  });
+
+  fastify.addHook('onRequest', function auditOnRequest(request, reply, next) {
+    const req = request as AuditedRequest;
+    req[kReply] = reply;
+    if (!auditor.options.policy.mayAudit(request.method, request.routeOptions.config?.audit)) return next();
+    const ctx = auditor.begin(startFacts(request), binding, reply);
+    if (ctx.refused) {
+      // Answering from the hook ends the chain: the handler never runs (Vault's fail-closed).
+      reply.code(STRICT_REFUSAL.status).header('retry-after', '1').send(STRICT_REFUSAL.body);
+      return;
+    }
+    req[kContext] = ctx;
+    next();
+  });
+
+  fastify.addHook('onClose', function auditOnClose(_instance, next) {
+    auditor.close().then(() => next(), next);
+  });
+
+  done();
+};
+
+/** The Fastify plugin. `await app.register(audit, options)`. */
+export const audit = fp(plugin, { name: '@auditkit/fastify', fastify: '5.x' });
+export default audit;

@@ -1,0 +1,92 @@
+import type { ServerResponse } from 'node:http';
+import type { Context, Middleware, Next } from 'koa';
+import {
+  Auditor,
+  STRICT_REFUSAL,
+  watchNodeResponse,
+  withControls,
+  type AuditorControls,
+  type AdapterBinding,
+  type AuditHandle,
+  type AuditOptions,
+    type CompletionFacts,
+} from '@auditkit/core';
+
+/**
+ * auditkit for Koa 3. Koa sends the response after the middleware chain has settled, and sets the
+ * status of a thrown error later still (in its onerror), so completion is taken from the Node
+ * response: the status recorded is the one actually sent. The route template comes from @koa/router
+ * (`ctx._matchedRoute`, prefixes and nested routers included).
+ *
+ * @example
+ * import Koa from 'koa';
+ * import { audit } from '@auditkit/koa';
+ * const app = new Koa();
+ * app.use(audit());
+ */
+
+declare module 'koa' {
+  interface DefaultContext {
+    /** The audit record of this request: attach meta, name the operator or target, emit events. */
+    audit: AuditHandle;
+  }
+}
+
+export type { AuditHandle, AuditOptions, AuditStats, AuditorControls } from '@auditkit/core';
+
+export interface AuditMiddleware extends Middleware, AuditorControls {}
+
+type RoutedContext = Context & { _matchedRoute?: unknown; params?: object };
+
+function completionFacts(ctx: RoutedContext, res: ServerResponse, aborted: boolean): CompletionFacts {
+  const matched = ctx._matchedRoute;
+  let query: object | undefined;
+  try {
+    query = ctx.query;
+  } catch {
+    query = undefined;
+  }
+  return {
+    route: matched === undefined || matched === null ? undefined : String(matched),
+    params: ctx.params,
+    query,
+    body: (ctx.request as { body?: unknown }).body,
+    statusCode: res.statusCode,
+    aborted,
+    headersSent: res.headersSent,
+  };
+}
+
+const binding: AdapterBinding<Context> = {
+  setHeader(ctx, name, value) {
+    if (!ctx.res.headersSent) ctx.res.setHeader(name, value);
+  },
+  watchCompletion(ctx, auditContext) {
+    watchNodeResponse(ctx.res, auditContext, ctx as RoutedContext, completionFacts);
+  },
+};
+
+/** Koa middleware that audits every change-making request. Put it first. */
+export function audit(options?: AuditOptions): AuditMiddleware {
+  const auditor = new Auditor(options);
+
+  const middleware = function auditkit(ctx: Context, next: Next): Promise<void> | void {
+    const auditContext = auditor.begin(
+      { method: ctx.method, headers: ctx.req.headers, remoteAddress: ctx.req.socket.remoteAddress },
+      binding,
+      ctx,
+    );
+    if (auditContext.refused) {
+      ctx.status = STRICT_REFUSAL.status;
+      ctx.set('retry-after', '1');
+      ctx.body = STRICT_REFUSAL.body;
+      return;
+    }
+    ctx.audit = auditContext;
+    return next();
+  };
+
+  return withControls(middleware, auditor);
+}
+
+export default audit;
