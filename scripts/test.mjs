@@ -30,7 +30,29 @@ function testFiles() {
   return files.sort();
 }
 
+/**
+ * System packages the tests drive for real: rsyslog (with its OpenSSL driver) as the syslog server,
+ * openssl to make test certificates, strace to count fdatasync calls. Installed from Debian's packages
+ * when missing, so a fresh machine needs only Node and npm. The fault tests also mount a tmpfs, which
+ * needs root, as the CI machine has.
+ */
+function ensureSystemPackages() {
+  const installed = (pkg) =>
+    spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' }).stdout?.includes('install ok installed');
+  const packages = ['rsyslog', 'rsyslog-openssl', 'openssl', 'strace'].filter((pkg) => !installed(pkg));
+  if (packages.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    console.error(`The tests need ${packages.join(', ')} (Debian packages). Install them as root: apt-get install -y ${packages.join(' ')}`);
+    process.exit(1);
+  }
+  step('apt-get update', 'apt-get', ['update', '-qq']);
+  step(`apt-get install ${packages.join(' ')}`, 'apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
+
 const only = process.argv.slice(2);
+ensureSystemPackages();
 step('build', process.execPath, [join(root, 'scripts/build.mjs')]);
 step('typecheck', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
 const files = only.length > 0 ? only : testFiles();

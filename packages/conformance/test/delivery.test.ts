@@ -48,21 +48,22 @@ for (const framework of FRAMEWORKS) {
       assert.equal(final.accepted + final.dropped, 8 + 1, 'eight requests and one notice, every one accounted for');
     });
 
-    it('strict mode answers 503 without running the handler when the record cannot be accepted', async () => {
+    it('strict mode refuses at once, without running the handler, when no place is left for the record', async () => {
       const gate = new GateTransport();
       const app = await startApp(framework, { audit: { transports: [gate], queue: { max: 1 }, strict: true } });
       try {
-        assert.equal((await request(app.url).post('/api/users/1').send({})).status, 201);
+        const first = request(app.url).post('/api/users/1').send({}).then((r) => r.status);
+        await waitFor(() => app.observed.calls.createUser === 1, 3000, 'the first handler');
         const refused = await request(app.url).post('/api/users/2').send({});
         assert.equal(refused.status, 503);
         assert.deepEqual(refused.body, { error: 'audit_unavailable', message: refused.body.message });
         assert.equal(refused.headers['retry-after'], '1');
         assert.equal(app.observed.calls.createUser, 1, 'the refused request never reached its handler');
         assert.equal((await request(app.url).get('/api/users/2')).status, 200, 'reads are not audited, so not refused');
-        assert.equal(app.auditor.stats().refused, 1);
         gate.open();
-        await waitFor(() => app.auditor.stats().sinks.gate!.queued === 0, 3000, 'the queue to drain');
+        assert.equal(await first, 201, 'the held response goes out once its record is written');
         assert.equal((await request(app.url).post('/api/users/3').send({})).status, 201, 'room again: accepted');
+        assert.equal(app.auditor.stats().refused, 1);
       } finally {
         await app.close();
       }
@@ -70,6 +71,37 @@ for (const framework of FRAMEWORKS) {
         gate.received.map((r) => (r.bindings as { id: string }).id),
         ['1', '3'],
       );
+    });
+
+    it('strict mode answers 503 when the record is not confirmed in time; blocking mode waits, then answers', async () => {
+      const strictGate = new GateTransport();
+      const strict = await startApp(framework, { audit: { sinks: [{ transport: strictGate, mode: 'strict', queue: { writeTimeoutMs: 150 } }] } });
+      try {
+        const started = Date.now();
+        const res = await request(strict.url).post('/api/users/1').send({});
+        assert.equal(res.status, 503);
+        assert.ok(Date.now() - started >= 140, 'it waited for the record first');
+        assert.equal(strict.observed.calls.createUser, 1, 'the handler had run: the refusal is about the record, not the operation');
+      } finally {
+        strictGate.open();
+        await strict.close();
+      }
+      const blockingGate = new GateTransport();
+      const blocking = await startApp(framework, { audit: { sinks: [{ transport: blockingGate, mode: 'blocking', queue: { writeTimeoutMs: 150 } }] } });
+      const faults: string[] = [];
+      blocking.auditor.on('fault', (f: AuditFault) => faults.push(f.code));
+      try {
+        assert.equal((await request(blocking.url).post('/api/users/1').send({})).status, 201, 'blocking reports, it does not refuse');
+        blockingGate.open();
+        const waited = request(blocking.url).post('/api/users/2').send({});
+        assert.equal((await waited).status, 201);
+      } finally {
+        await blocking.close();
+      }
+      assert.ok(faults.includes('AUDITKIT_SINK_FAILED'), 'the unconfirmed write was reported');
+      // The unconfirmed write was retried: the transport may see a record twice, always with the same id.
+      const unique = [...new Map(blockingGate.received.map((r) => [r.id, r])).values()];
+      assert.deepEqual(unique.map((r) => (r.bindings as { id: string }).id), ['1', '2']);
     });
 
     it('records reach Winston transports (Console and File) with the JSON line as the message', async () => {

@@ -15,6 +15,15 @@ export abstract class AuditTransport extends TransportStream {
   /** A short name for counters and fault reports, e.g. `file:/var/log/audit.log`. */
   abstract readonly sinkName: string;
 
+  /**
+   * Batches that may await confirmation at once. A file confirms each write, so one; a transport that
+   * confirms in groups (syslog over TCP confirms on a clean close) lets the pipeline keep sending.
+   */
+  readonly maxInFlightBatches: number = 1;
+
+  /** Network transports get a disk spool by default, so an outage does not lose records. */
+  readonly network: boolean = false;
+
   /** Writes a batch; resolves when the transport's durability promise holds for all of it. */
   abstract writeRecords(records: readonly AuditRecord[]): Promise<void>;
 

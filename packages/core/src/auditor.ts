@@ -1,18 +1,20 @@
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { LEVEL, MESSAGE } from 'triple-beam';
 import type { AuthResult } from './auth.js';
-import { SinkChannel, type PendingDrop, type SinkStats } from './channel.js';
+import { SinkChannel, withDeadline, type DropReason, type PendingDrop, type SinkStats } from './channel.js';
 import { nowMicros } from './clock.js';
 import { AuditContext, type ContextOwner } from './context.js';
-import { AuditFault, type AuditErrorCode } from './errors.js';
+import { AuditConfigError, AuditFault, type AuditErrorCode } from './errors.js';
 import type { AdapterBinding, AuditFacts, CompletionFacts, StartFacts } from './facts.js';
 import { isAcceptableRequestId, uuidv7 } from './ids.js';
-import { resolveOptions, type AuditOptions, type ResolvedOptions } from './options.js';
+import { resolveOptions, type AuditOptions, type ResolvedOptions, type ResolvedSink } from './options.js';
 import { normalizeTemplate } from './route-pattern.js';
-import { DROPPED_EVENT, UNMATCHED_ROUTE, type AuditRecord, type DroppedRecord } from './record.js';
-import { buildRecords } from './record-builder.js';
-import { LoggerTarget, TransportTarget } from './winston-targets.js';
+import { DROPPED_EVENT, UNMATCHED_ROUTE, type AuditRecord, type DroppedRecord, type RequestRecord } from './record.js';
+import { buildRecords, type RecordInput } from './record-builder.js';
+import { Spool } from './spool.js';
+import { LoggerTarget, TransportTarget, type SinkTarget } from './winston-targets.js';
 
 export interface AuditStats {
   /** Per sink, by name. */
@@ -23,6 +25,11 @@ export interface AuditStats {
   refused: number;
   /** Fault reports by code. */
   faults: Partial<Record<AuditErrorCode, number>>;
+}
+
+export interface CloseOptions {
+  /** How long close() may take before it keeps what is left in the spools (or counts it failed). Default 10000. */
+  timeoutMs?: number;
 }
 
 /** The JSON body strict mode answers with when it refuses a request. */
@@ -36,9 +43,16 @@ export const STRICT_REFUSAL = Object.freeze({
 
 const WARN_INTERVAL_MS = 60_000;
 
+/** What a request's records are, once policy and auth have spoken. */
+interface Built {
+  records: RequestRecord[];
+  includesRequest: boolean;
+}
+
 /**
  * The auditor: one per application. Adapters call `begin` when a request arrives and the context's
- * `complete` when it is done; everything between (policy, auth, redaction, delivery) happens here.
+ * `complete` (or, when a sink is blocking or strict, `beforeSend`) when it is done; everything between
+ * (policy, auth, redaction, delivery) happens here.
  *
  * Events: `fault` (an AuditFault: a sink failed, records were dropped, a user hook threw). With no
  * `fault` listener, faults become process warnings, at most one per code a minute, so a broken
@@ -47,7 +61,11 @@ const WARN_INTERVAL_MS = 60_000;
 export class Auditor extends EventEmitter implements ContextOwner {
   readonly options: ResolvedOptions;
   readonly requestIdHeader: string;
+  /** True when some sink is blocking or strict: adapters then hold each audited response until its record is written. */
+  readonly holdsResponses: boolean;
   readonly #channels: SinkChannel[];
+  readonly #strictChannels: SinkChannel[];
+  readonly #waitingChannels: SinkChannel[];
   #building = 0;
   #buildWaiters: Array<() => void> = [];
   #refused = 0;
@@ -60,24 +78,44 @@ export class Auditor extends EventEmitter implements ContextOwner {
     this.options = resolveOptions(options, (what, err) => this.#hookFailed(what, err));
     this.requestIdHeader = this.options.requestIdHeader;
     const hooks = {
-      prepare: prepareRecord,
       makeDroppedRecord: (sink: string, drop: PendingDrop) => this.#droppedRecord(sink, drop),
-      onDropStart: (sink: string, reason: PendingDrop['reason']) =>
+      onDropStart: (sink: string, reason: DropReason) =>
         reason === 'closed'
           ? this.#fault('AUDITKIT_CLOSED', `sink ${sink} received records after close(); they are dropped`, sink)
-          : this.#fault('AUDITKIT_RECORDS_DROPPED', `sink ${sink} is dropping records: its queue is full`, sink),
-      onWriteFailed: (sink: string, err: unknown, count: number) =>
-        this.#fault('AUDITKIT_SINK_FAILED', `sink ${sink} failed to write ${count} record(s): ${(err as Error)?.message ?? String(err)}`, sink, err),
+          : this.#fault('AUDITKIT_RECORDS_DROPPED', `sink ${sink} is dropping records: ${reason.replace('_', ' ')}`, sink),
+      onWriteFailed: (sink: string, err: unknown, count: number, spooling: boolean) =>
+        this.#fault(
+          'AUDITKIT_SINK_FAILED',
+          `sink ${sink} failed${count > 0 ? ` with ${count} record(s) unconfirmed` : ''}: ${describeError(err)}; ${spooling ? 'records wait in its spool' : 'records wait in its queue'} and the write is retried`,
+          sink,
+          err,
+        ),
+      onRecovered: (sink: string, backlog: number) => this.emit('recovered', { sink, backlog }),
+      onLost: (sink: string, count: number) =>
+        this.#fault('AUDITKIT_SINK_FAILED', `sink ${sink} closed with ${count} record(s) undelivered and no spool to keep them`, sink),
     };
     const names = new Set<string>();
     this.#channels = this.options.sinks.map((sink, i) => {
-      const onFault = (err: unknown): void => this.#fault('AUDITKIT_SINK_FAILED', `sink ${nameOf(sink, i)} reported: ${(err as Error)?.message ?? String(err)}`, nameOf(sink, i), err);
       let name = nameOf(sink, i);
       if (names.has(name)) name = `${name}#${i}`;
       names.add(name);
-      const target = sink.kind === 'logger' ? new LoggerTarget(sink.logger, onFault) : new TransportTarget(sink.transport, name, onFault);
-      return new SinkChannel(target, this.options.queue, hooks, nowMicros);
+      const onFault = (err: unknown): void => this.#fault('AUDITKIT_SINK_FAILED', `sink ${name} reported: ${describeError(err)}`, name, err);
+      const target: SinkTarget = sink.kind === 'logger' ? new LoggerTarget(sink.logger!, onFault) : new TransportTarget(sink.transport!, name, onFault);
+      return new SinkChannel(
+        target,
+        {
+          ...sink.queue,
+          mode: sink.mode,
+          spool: this.#spoolFor(sink, target, name, i),
+          maxInFlightBatches: target.maxInFlightBatches,
+        },
+        hooks,
+        nowMicros,
+      );
     });
+    this.#strictChannels = this.#channels.filter((c) => c.mode === 'strict');
+    this.#waitingChannels = this.#channels.filter((c) => c.mode !== 'async');
+    this.holdsResponses = this.#waitingChannels.length > 0;
   }
 
   /**
@@ -87,23 +125,15 @@ export class Auditor extends EventEmitter implements ContextOwner {
   begin<Carrier>(start: StartFacts, binding: AdapterBinding<Carrier>, carrier: Carrier): AuditContext<Carrier> {
     const watching = this.#closing === undefined && this.options.policy.mayAudit(start.method, start.routeSetting);
     const incoming = start.headers[this.requestIdHeader];
-    const ctx = new AuditContext<Carrier>(
-      this,
-      start,
-      binding,
-      carrier,
-      watching,
-      isAcceptableRequestId(incoming) ? incoming : undefined,
-    );
+    const ctx = new AuditContext<Carrier>(this, start, binding, carrier, watching, isAcceptableRequestId(incoming) ? incoming : undefined);
     if (!watching) return ctx;
-    if (this.options.strict) {
-      if (!this.#channels.every((c) => c.hasRoom())) {
-        ctx.refused = true;
-        this.#refused++;
-        this.#fault('AUDITKIT_STRICT_REFUSED', 'strict mode refused a request: a sink has no room for its record');
+    if (this.#strictChannels.length > 0) {
+      const room = this.#strictChannels.map((c) => c.hasRoom());
+      if (!(this.options.success === 'all' ? room.every(Boolean) : room.some(Boolean))) {
+        this.#refuse(ctx, 'a strict sink has no room for its record');
         return ctx;
       }
-      for (const c of this.#channels) c.reserve();
+      for (const c of this.#strictChannels) c.reserve();
       ctx.reserved = true;
     }
     binding.setHeader(carrier, this.requestIdHeader, ctx.requestId);
@@ -111,15 +141,56 @@ export class Auditor extends EventEmitter implements ContextOwner {
     return ctx;
   }
 
-  /** ContextOwner: called once per context by `ctx.complete(facts)`. */
+  /** ContextOwner: called once per context by `ctx.complete(facts)`. Never waits, never throws. */
   complete(ctx: AuditContext, facts: CompletionFacts): void {
     try {
-      this.#complete(ctx, facts);
+      const built = this.#build(ctx, facts);
+      if (built === undefined) {
+        this.#release(ctx);
+        return;
+      }
+      if (!(built instanceof Promise)) {
+        this.#accept(ctx, built, false);
+        return;
+      }
+      // Verification is async (a JWKS fetch, a key lookup): the response has gone, so only the record waits.
+      this.#track(
+        built.then(
+          (b) => void (b ? this.#accept(ctx, b, false) : this.#release(ctx)),
+          (err: unknown) => this.#buildFailed(ctx, err),
+        ),
+      );
     } catch (err) {
-      // The audit path never breaks the request: an unexpected failure here is a fault, not a throw.
-      this.#release(ctx);
-      this.#fault('AUDITKIT_HOOK_FAILED', `building a record failed: ${(err as Error)?.message ?? String(err)}`, undefined, err);
+      this.#buildFailed(ctx, err);
     }
+  }
+
+  /**
+   * ContextOwner: the response is about to be sent and some sink is blocking or strict. Resolves true to
+   * send it, false to answer STRICT_REFUSAL instead. Never rejects.
+   */
+  async beforeSend(ctx: AuditContext, facts: CompletionFacts): Promise<boolean> {
+    let built: Built | undefined;
+    try {
+      built = await this.#build(ctx, facts);
+    } catch (err) {
+      this.#buildFailed(ctx, err);
+      return this.#strictChannels.length === 0;
+    }
+    if (built === undefined) {
+      this.#release(ctx);
+      return true;
+    }
+    const outcomes = this.#accept(ctx, built, true);
+    const results = await Promise.all(outcomes.map(([, p]) => p));
+    const strict = outcomes.map(([c], i) => [c, results[i]] as const).filter(([c]) => c.mode === 'strict');
+    if (strict.length === 0) return true;
+    const ok = this.options.success === 'all' ? strict.every(([, r]) => r) : strict.some(([, r]) => r);
+    if (!ok) {
+      this.#refused++;
+      this.#fault('AUDITKIT_STRICT_REFUSED', `strict mode refused a response: its record was not durably accepted by ${this.options.success === 'all' ? 'every' : 'any'} strict sink`);
+    }
+    return ok;
   }
 
   newRequestId(): string {
@@ -142,14 +213,16 @@ export class Auditor extends EventEmitter implements ContextOwner {
   }
 
   /**
-   * Waits for every record being built, writes every queued record, then ends and flushes every
-   * transport. Resolves when all accepted records are in the transports. Close the HTTP server first:
-   * records of requests that complete afterwards are dropped and counted.
+   * Waits for records being built, delivers what is queued, replays what it can from spools, then
+   * closes every transport. Whatever is still undelivered at the deadline stays in a sink's spool
+   * (replayed by the next process) or, without one, is counted as failed and reported. Close the HTTP
+   * server first: records of requests that complete afterwards are dropped and counted.
    */
-  close(): Promise<void> {
+  close(options: CloseOptions = {}): Promise<void> {
     this.#closing ??= (async () => {
-      await this.#buildsSettled();
-      await Promise.all(this.#channels.map((c) => c.close()));
+      const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+      await withDeadline(this.#buildsSettled(), Math.max(0, deadline - Date.now()));
+      await Promise.all(this.#channels.map((c) => c.close(deadline)));
     })();
     return this.#closing;
   }
@@ -158,7 +231,8 @@ export class Auditor extends EventEmitter implements ContextOwner {
     return this.#closing !== undefined;
   }
 
-  #complete(ctx: AuditContext, facts: CompletionFacts): void {
+  /** Decides what a request records; `undefined` when nothing, a promise when auth needs verifying. */
+  #build(ctx: AuditContext, facts: CompletionFacts): Built | Promise<Built> | undefined {
     const opts = this.options;
     const completedAt = performance.now();
     const timeMicros = nowMicros();
@@ -190,10 +264,7 @@ export class Auditor extends EventEmitter implements ContextOwner {
         this.#hookFailed('skip', err);
       }
     }
-    if (!includeRequest && ctx.events === undefined) {
-      this.#release(ctx);
-      return;
-    }
+    if (!includeRequest && ctx.events === undefined) return undefined;
 
     let operationType = ctx.operationTypeOverride ?? decision.operationType;
     if (operationType === undefined) {
@@ -217,7 +288,7 @@ export class Auditor extends EventEmitter implements ContextOwner {
       }
     }
 
-    const base = {
+    const base: Omit<RecordInput, 'auth'> = {
       ctx,
       facts,
       operationId,
@@ -229,54 +300,138 @@ export class Auditor extends EventEmitter implements ContextOwner {
       durationMs: Math.round((completedAt - ctx.startedAt) * 1000) / 1000,
       includeRequest,
     };
+    const make = (auth: AuthResult): Built => ({ records: buildRecords(opts, { ...base, auth }), includesRequest: includeRequest });
     const auth = opts.auth.detect(ctx.start.headers);
-    if (!(auth instanceof Promise)) {
-      this.#accept(ctx, buildRecords(opts, { ...base, auth }), includeRequest);
-      return;
-    }
-    // Verification is async (a JWKS fetch, a key lookup): the response has gone already, so only the
-    // record waits. close() waits for it too.
-    this.#building++;
-    auth
-      .then(
-        (a: AuthResult) => this.#accept(ctx, buildRecords(opts, { ...base, auth: a }), includeRequest),
-        (err: unknown) => {
-          this.#release(ctx);
-          this.#fault('AUDITKIT_HOOK_FAILED', `auth detection failed: ${(err as Error)?.message}`, undefined, err);
-        },
-      )
-      .finally(() => {
-        this.#building--;
-        if (this.#building === 0) {
-          const waiters = this.#buildWaiters;
-          this.#buildWaiters = [];
-          for (const w of waiters) w();
-        }
-      });
+    return auth instanceof Promise ? auth.then(make) : make(auth);
   }
 
-  #accept(ctx: AuditContext, records: AuditRecord[], includesRequest: boolean): void {
+  /**
+   * Serialises and offers a request's records to every sink. With `wait`, returns for each blocking or
+   * strict sink whether it confirmed (or durably spooled) the request's last record in time.
+   */
+  #accept(ctx: AuditContext, built: Built, wait: boolean): Array<[SinkChannel, Promise<boolean>]> {
+    const { records, includesRequest } = built;
     const last = records.length - 1;
+    const outcomes: Array<[SinkChannel, Promise<boolean>]> = [];
     for (let i = 0; i <= last; i++) {
       const record = records[i]!;
-      (record as unknown as Record<symbol, unknown>)[LEVEL] = record.level;
+      const line = this.#serialize(record);
       // The request record (always last) uses the places strict mode reserved for it.
-      const reserved = ctx.reserved && includesRequest && i === last;
-      for (const channel of this.#channels) channel.offer(record, reserved);
+      const usesReservation = ctx.reserved && includesRequest && i === last;
+      for (const channel of this.#channels) {
+        const reserved = usesReservation && channel.mode === 'strict';
+        if (line === undefined) {
+          channel.drop('oversize');
+          if (reserved) channel.release();
+          continue;
+        }
+        if (wait && i === last && channel.mode !== 'async') {
+          outcomes.push([channel, this.#offerAndWait(channel, record, line, reserved)]);
+        } else {
+          channel.offer(record, line, reserved);
+        }
+      }
     }
-    if (includesRequest && last >= 0) ctx.reserved = false;
-    else this.#release(ctx);
+    if (ctx.reserved && !(includesRequest && last >= 0)) this.#release(ctx);
+    ctx.reserved = false;
+    return outcomes;
+  }
+
+  #offerAndWait(channel: SinkChannel, record: AuditRecord, line: string, reserved: boolean): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        this.#fault(
+          'AUDITKIT_SINK_FAILED',
+          `${channel.mode} sink ${channel.name} did not confirm a record within ${channel.writeTimeoutMs} ms; the response was ${channel.mode === 'strict' ? 'refused unless another strict sink confirmed' : 'released without it'}`,
+          channel.name,
+        );
+        done(false);
+      }, channel.writeTimeoutMs);
+      const done = (ok: boolean): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(ok);
+      };
+      channel.offer(record, line, reserved, { resolve: () => done(true), reject: () => done(false) });
+    });
+  }
+
+  /**
+   * JSON for a record, once, shared by every sink. A record over `limits.recordBytes` first loses its
+   * body and meta (Kubernetes drops request and response objects); one still too large is dropped.
+   */
+  #serialize(record: AuditRecord): string | undefined {
+    const r = record as unknown as Record<symbol, unknown>;
+    r[LEVEL] = record.level;
+    const limit = this.options.limits.recordBytes;
+    let line = JSON.stringify(record);
+    if (line.length * 3 > limit && Buffer.byteLength(line) > limit && record.event !== DROPPED_EVENT) {
+      const rec = record as RequestRecord;
+      rec.http_request = { ...rec.http_request, body: null, body_recorded: rec.http_request.body_recorded === 'none' ? 'none' : 'truncated' };
+      rec.meta = {};
+      rec.truncated = true;
+      line = JSON.stringify(rec);
+      if (Buffer.byteLength(line) > limit) {
+        this.#fault('AUDITKIT_RECORDS_DROPPED', `a record of ${Buffer.byteLength(line)} bytes is over limits.recordBytes (${limit}) even without its body; it is dropped`);
+        return undefined;
+      }
+    }
+    r[MESSAGE] = line;
+    return line;
+  }
+
+  #refuse(ctx: AuditContext, why: string): void {
+    ctx.refused = true;
+    this.#refused++;
+    this.#fault('AUDITKIT_STRICT_REFUSED', `strict mode refused a request: ${why}`);
   }
 
   #release(ctx: AuditContext): void {
     if (!ctx.reserved) return;
     ctx.reserved = false;
-    for (const c of this.#channels) c.release();
+    for (const c of this.#strictChannels) c.release();
+  }
+
+  #buildFailed(ctx: AuditContext, err: unknown): void {
+    // The audit path never breaks the request: an unexpected failure here is a fault, not a throw.
+    this.#release(ctx);
+    this.#fault('AUDITKIT_HOOK_FAILED', `building a record failed: ${describeError(err)}`, undefined, err);
+  }
+
+  #track(p: Promise<void>): void {
+    this.#building++;
+    void p.finally(() => {
+      this.#building--;
+      if (this.#building === 0) {
+        const waiters = this.#buildWaiters;
+        this.#buildWaiters = [];
+        for (const w of waiters) w();
+      }
+    });
   }
 
   #buildsSettled(): Promise<void> {
     if (this.#building === 0) return Promise.resolve();
     return new Promise((resolve) => this.#buildWaiters.push(resolve));
+  }
+
+  #spoolFor(sink: ResolvedSink, target: SinkTarget, name: string, index: number): Spool | undefined {
+    const settings = sink.spool ?? (target.network ? this.options.spool : false);
+    if (settings === false) return undefined;
+    const dir = join(settings.dir, name.replace(/[^A-Za-z0-9._-]+/g, '_'));
+    try {
+      return new Spool({ dir, maxBytes: settings.maxBytes });
+    } catch (err) {
+      throw new AuditConfigError(
+        'AUDITKIT_SINK_UNAVAILABLE',
+        sink.spool ? `sinks[${index}].spool.dir` : 'spool.dir',
+        `the spool directory ${dir} cannot be used (${describeError(err)})`,
+        'point it at a writable directory on a local disk',
+        err,
+      );
+    }
   }
 
   #droppedRecord(sink: string, drop: PendingDrop): DroppedRecord {
@@ -294,12 +449,12 @@ export class Auditor extends EventEmitter implements ContextOwner {
       last_dropped_at: this.options.formatter.format(drop.lastMicros),
       reason: drop.reason,
     };
-    (record as unknown as Record<symbol, unknown>)[LEVEL] = 'error';
+    this.#serialize(record);
     return record;
   }
 
   #hookFailed(what: string, err: unknown): void {
-    this.#fault('AUDITKIT_HOOK_FAILED', `options.${what} threw: ${(err as Error)?.message ?? String(err)}`, undefined, err);
+    this.#fault('AUDITKIT_HOOK_FAILED', `options.${what} threw: ${describeError(err)}`, undefined, err);
   }
 
   #fault(code: AuditErrorCode, message: string, sink?: string, cause?: unknown): void {
@@ -321,17 +476,16 @@ export class Auditor extends EventEmitter implements ContextOwner {
   }
 }
 
-function nameOf(sink: ResolvedOptions['sinks'][number], index: number): string {
+function describeError(err: unknown): string {
+  if (err instanceof Error) return (err as NodeJS.ErrnoException).code ? `${(err as NodeJS.ErrnoException).code}: ${err.message}` : err.message;
+  return String(err);
+}
+
+function nameOf(sink: ResolvedSink, index: number): string {
   if (sink.kind === 'logger') return 'logger';
   const t = sink.transport as { sinkName?: unknown; name?: unknown };
   if (typeof t.sinkName === 'string') return t.sinkName;
   return typeof t.name === 'string' && t.name.length > 0 ? t.name : `transport#${index}`;
-}
-
-/** Serialises a record once; every transport that needs the JSON line reads it from MESSAGE. */
-function prepareRecord(record: AuditRecord): void {
-  const r = record as unknown as Record<symbol, unknown>;
-  if (r[MESSAGE] === undefined) r[MESSAGE] = JSON.stringify(record);
 }
 
 export function createAuditor(options?: AuditOptions): Auditor {

@@ -43,6 +43,7 @@ export interface AuditHandle {
 /** What the auditor provides to a context; kept as an interface so the two files do not import each other. */
 export interface ContextOwner {
   complete(ctx: AuditContext, facts: CompletionFacts): void;
+  beforeSend(ctx: AuditContext, facts: CompletionFacts): Promise<boolean>;
   newRequestId(): string;
   readonly requestIdHeader: string;
   misuse(method: string, problem: string): void;
@@ -181,6 +182,17 @@ export class AuditContext<Carrier = unknown> implements AuditHandle {
     if (this.#done) return;
     this.#done = true;
     this.#owner.complete(this as AuditContext, facts);
+  }
+
+  /**
+   * With a blocking or strict sink, the adapter calls this just before the response goes out, with the
+   * status about to be sent, and sends only when it resolves: true to send the response, false to send
+   * the strict refusal instead. Completion afterwards is a no-op.
+   */
+  beforeSend(facts: CompletionFacts): Promise<boolean> {
+    if (this.#done) return Promise.resolve(true);
+    this.#done = true;
+    return this.#owner.beforeSend(this as AuditContext, facts);
   }
 
   /** A request first judged not auditable has become so: the adapter starts watching it now. */

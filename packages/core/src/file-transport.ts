@@ -1,71 +1,279 @@
-import { closeSync, mkdirSync, openSync, write as fsWrite, close as fsClose } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { createReadStream, createWriteStream, closeSync, mkdirSync, openSync, fstatSync } from 'node:fs';
+import { mkdir, open as openAsync, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { AuditTransport } from './audit-transport.js';
+import { AuditConfigError } from './errors.js';
 import type { AuditRecord } from './record.js';
+import { booleanAt, describe, fail, integerAt, isPlainObject, onlyKeys, stringAt } from './validate.js';
 
 /**
- * JSON lines in one file, one record per line. Opened at construction (a file that cannot be opened
- * is a configuration error, not a silent loss later), created 0600 in a 0700 directory, and each
- * batch goes out in a single write that is acknowledged only after the kernel has taken all of it.
+ * JSON lines in a file, one record per line, with rotation that actually applies (Mattermost's was
+ * found to be ignored) and acknowledgements that mean something (winston-daily-rotate-file
+ * acknowledges a line before writing it).
+ *
+ * - A batch is one write; its promise resolves after the kernel has all of it, and with `durable` after
+ *   fdatasync. A batch never spans two files: rotation happens between batches.
+ * - A failed write (ENOSPC, EROFS, EIO) is cut back to the last whole line and the file is closed; the
+ *   next attempt reopens it, so a directory that became read-only or unwritable shows up as EROFS or
+ *   EACCES, and a recovered one is used again. The pipeline keeps the records queued and retries.
+ * - Rotation by size, then retention by count and by age; rotated files can be gzipped. Files are
+ *   created 0600 in a 0700 directory.
+ * - Safe under external rotation: `reopen()` (or `reopenOnSighup`) starts a fresh file at the path.
  */
 
 export interface AuditFileOptions {
   /** Default `./log/audit.log`, relative to the working directory. */
   path?: string;
-  /** Mode for a new file. Default 0o600: audit trails are for the service account and the auditors. */
+  /** Mode for new files. Default 0o600. */
   mode?: number;
+  /** Rotate before a batch would take the file past this size: bytes, or `50MB`, `512KiB`. Default 50 MiB (EMQX). 0: never. */
+  maxSize?: number | string;
+  /** Rotated files kept (the oldest go first). Default 10 (EMQX's rotation_count). 0: keep all. */
+  maxFiles?: number;
+  /** Rotated files older than this many days are deleted. Default 0: no age limit. */
+  maxAgeDays?: number;
+  /** gzip rotated files. Default false. */
+  compress?: boolean;
+  /** fdatasync every batch before it counts as written. Default false. */
+  durable?: boolean;
+  /** Reopen the file on SIGHUP (logrotate's postrotate). Adds a SIGHUP listener, so it is opt-in. Default false. */
+  reopenOnSighup?: boolean;
 }
 
 export const DEFAULT_AUDIT_FILE = './log/audit.log';
+const SIZE = /^(\d+)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?$/i;
+const UNITS: Record<string, number> = { b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+export function parseSize(value: number | string, option: string): number {
+  if (typeof value === 'number') return integerAt(value, option, 0, 0, Number.MAX_SAFE_INTEGER);
+  const m = SIZE.exec(value.trim());
+  if (!m) fail(option, `is not a size: ${describe(value)}`, 'use bytes or a string such as "50MB" or "512KiB"');
+  return Number(m[1]) * UNITS[(m[2] ?? 'b').toLowerCase()]!;
+}
+
+interface Settings {
+  path: string;
+  mode: number;
+  maxSize: number;
+  maxFiles: number;
+  maxAgeDays: number;
+  compress: boolean;
+  durable: boolean;
+  reopenOnSighup: boolean;
+}
+
+function settingsFrom(options: AuditFileOptions, prefix: string): Settings {
+  const o = options as Record<string, unknown>;
+  const at = (k: string): string => (prefix ? `${prefix}.${k}` : k);
+  if (!isPlainObject(o)) fail(prefix || 'AuditFileTransport', `must be an object, got ${describe(o)}`, 'pass { path, maxSize, maxFiles }');
+  onlyKeys(o, ['path', 'mode', 'maxSize', 'maxFiles', 'maxAgeDays', 'compress', 'durable', 'reopenOnSighup'], prefix);
+  return {
+    path: resolve(stringAt(o.path, at('path'), DEFAULT_AUDIT_FILE, './log/audit.log')),
+    mode: integerAt(o.mode, at('mode'), 0o600, 0, 0o777),
+    maxSize: o.maxSize === undefined ? 50 * 1024 * 1024 : parseSize(o.maxSize as number | string, at('maxSize')),
+    maxFiles: integerAt(o.maxFiles, at('maxFiles'), 10, 0, 100_000),
+    maxAgeDays: integerAt(o.maxAgeDays, at('maxAgeDays'), 0, 0, 36_500),
+    compress: booleanAt(o.compress, at('compress'), false),
+    durable: booleanAt(o.durable, at('durable'), false),
+    reopenOnSighup: booleanAt(o.reopenOnSighup, at('reopenOnSighup'), false),
+  };
+}
+
+/** `20261122T031502123Z`: rotated names sort by time. */
+function stamp(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace('.', '');
+}
 
 export class AuditFileTransport extends AuditTransport {
   readonly path: string;
   readonly sinkName: string;
-  #fd: number;
+  readonly settings: Readonly<Settings>;
+  #handle: FileHandle | undefined;
+  #size = 0;
+  #lastRotation = 0;
+  #chain: Promise<unknown> = Promise.resolve();
+  #maintenance: Promise<void> = Promise.resolve();
+  readonly #onSighup = (): void => void this.reopen();
+  readonly #base: string;
+  readonly #ext: string;
+  readonly #rotated: RegExp;
 
-  constructor(options: AuditFileOptions = {}) {
+  /**
+   * @param options file settings
+   * @param optionPrefix how errors name the options (`file` when it comes from `audit({ file })`)
+   */
+  constructor(options: AuditFileOptions = {}, optionPrefix = '') {
     super({});
-    this.path = resolve(options.path ?? DEFAULT_AUDIT_FILE);
+    this.settings = Object.freeze(settingsFrom(options, optionPrefix));
+    this.path = this.settings.path;
     this.sinkName = 'file:' + this.path;
-    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    this.#fd = openSync(this.path, 'a', options.mode ?? 0o600);
+    this.#ext = extname(this.path) || '.log';
+    this.#base = basename(this.path, extname(this.path));
+    const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    this.#rotated = new RegExp(`^${escape(this.#base)}-(\\d{8}T\\d{9}Z)${escape(this.#ext)}(\\.gz)?$`);
+    // Vault's rule: a sink that cannot write is not enabled. Open once now to find out.
+    try {
+      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+      const fd = openSync(this.path, 'a', this.settings.mode);
+      fstatSync(fd);
+      closeSync(fd);
+    } catch (err) {
+      throw new AuditConfigError(
+        'AUDITKIT_SINK_UNAVAILABLE',
+        optionPrefix ? `${optionPrefix}.path` : 'path',
+        `the audit file ${this.path} cannot be opened for appending (${(err as Error).message})`,
+        'point it at a directory the service can write, or fix its permissions',
+        err,
+      );
+    }
+    if (this.settings.reopenOnSighup) process.on('SIGHUP', this.#onSighup);
+    this.#maintenance = this.#retain();
   }
 
   writeRecords(records: readonly AuditRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     let text = '';
     for (const r of records) text += this.lineOf(r) + '\n';
-    return writeAll(this.#fd, Buffer.from(text, 'utf8'));
+    const buffer = Buffer.from(text, 'utf8');
+    return this.#serial(() => this.#write(buffer));
   }
 
-  protected closeSink(): Promise<void> {
-    const fd = this.#fd;
-    this.#fd = -1;
-    return new Promise((resolveClose, reject) => {
-      if (fd < 0) return resolveClose();
-      fsClose(fd, (err) => (err ? reject(err) : resolveClose()));
+  /** Closes the current file and opens the path afresh, e.g. after logrotate moved it away. */
+  reopen(): Promise<void> {
+    return this.#serial(async () => {
+      await this.#closeHandle();
     });
   }
 
-  /** Closes synchronously; for process exit paths only. */
-  closeNow(): void {
-    if (this.#fd >= 0) closeSync(this.#fd);
-    this.#fd = -1;
+  /** Resolves when rotated files have been compressed and pruned. */
+  whenIdle(): Promise<void> {
+    return Promise.all([this.#chain, this.#maintenance]).then(() => undefined);
+  }
+
+  protected async closeSink(): Promise<void> {
+    process.off('SIGHUP', this.#onSighup);
+    await this.#serial(() => this.#closeHandle());
+    await this.#maintenance;
+  }
+
+  /** Runs file operations one after another, whoever calls. */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#chain.then(fn, fn);
+    this.#chain = run.catch(() => undefined);
+    return run;
+  }
+
+  async #open(): Promise<FileHandle> {
+    if (this.#handle) return this.#handle;
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    const handle = await openAsync(this.path, 'a', this.settings.mode);
+    this.#size = (await handle.stat()).size;
+    this.#handle = handle;
+    return handle;
+  }
+
+  async #closeHandle(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = undefined;
+    if (handle) await handle.close().catch(() => undefined);
+  }
+
+  async #write(buffer: Buffer): Promise<void> {
+    let handle = await this.#open();
+    const { maxSize } = this.settings;
+    if (maxSize > 0 && this.#size > 0 && this.#size + buffer.length > maxSize) {
+      await this.#rotate();
+      handle = await this.#open();
+    }
+    const before = this.#size;
+    try {
+      let offset = 0;
+      while (offset < buffer.length) {
+        const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
+        offset += bytesWritten;
+      }
+      if (this.settings.durable) await handle.datasync();
+      this.#size = before + buffer.length;
+    } catch (err) {
+      // Never leave half a record: cut back to the last whole line, then let the next attempt reopen.
+      await handle.truncate(before).catch(() => undefined);
+      await this.#closeHandle();
+      throw err;
+    }
+  }
+
+  async #rotate(): Promise<void> {
+    await this.#closeHandle();
+    const dir = dirname(this.path);
+    const existing = new Set(await readdir(dir));
+    // Two rotations in one millisecond take consecutive milliseconds, so names always sort by age
+    // (never reusing an older stamp whose file retention has deleted).
+    let ms = Math.max(Date.now(), this.#lastRotation + 1);
+    let target = join(dir, `${this.#base}-${stamp(new Date(ms))}${this.#ext}`);
+    while (existing.has(basename(target)) || existing.has(basename(target) + '.gz')) {
+      ms++;
+      target = join(dir, `${this.#base}-${stamp(new Date(ms))}${this.#ext}`);
+    }
+    this.#lastRotation = ms;
+    await rename(this.path, target);
+    if (this.settings.durable) await syncDir(dir);
+    const compress = this.settings.compress;
+    this.#maintenance = this.#maintenance
+      .then(async () => {
+        if (compress) await this.#compress(target);
+        await this.#retain();
+      })
+      .catch((err: unknown) => void this.emit('warn', err));
+  }
+
+  async #compress(file: string): Promise<void> {
+    const tmp = file + '.gz.tmp';
+    try {
+      await pipeline(createReadStream(file), createGzip(), createWriteStream(tmp, { mode: this.settings.mode }));
+      const h = await openAsync(tmp, 'r');
+      await h.sync();
+      await h.close();
+      await rename(tmp, file + '.gz');
+      await unlink(file);
+    } catch (err) {
+      // The uncompressed file stays; nothing is lost by a failed compression.
+      await unlink(tmp).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Keeps at most maxFiles rotated files, none older than maxAgeDays. */
+  async #retain(): Promise<void> {
+    const { maxFiles, maxAgeDays } = this.settings;
+    if (maxFiles === 0 && maxAgeDays === 0) return;
+    const dir = dirname(this.path);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return;
+    }
+    const rotated = names
+      .map((n) => ({ n, m: this.#rotated.exec(n) }))
+      .filter((x): x is { n: string; m: RegExpExecArray } => x.m !== null)
+      .sort((a, b) => (a.n < b.n ? 1 : -1));
+    const cutoff = maxAgeDays > 0 ? stamp(new Date(Date.now() - maxAgeDays * 86_400_000)) : '';
+    for (let i = 0; i < rotated.length; i++) {
+      const { n, m } = rotated[i]!;
+      const tooMany = maxFiles > 0 && i >= maxFiles;
+      const tooOld = cutoff !== '' && m[1]! < cutoff;
+      if (tooMany || tooOld) await unlink(join(dir, n)).catch(() => undefined);
+    }
   }
 }
 
-/** write(2) may take less than asked (a full disk on the last block, a signal); finish the buffer. */
-export function writeAll(fd: number, buffer: Buffer): Promise<void> {
-  return new Promise((resolveWrite, reject) => {
-    let offset = 0;
-    const step = (): void => {
-      fsWrite(fd, buffer, offset, buffer.length - offset, null, (err, written) => {
-        if (err) return reject(err);
-        offset += written;
-        if (offset >= buffer.length) resolveWrite();
-        else step();
-      });
-    };
-    step();
-  });
+async function syncDir(dir: string): Promise<void> {
+  const h = await openAsync(dir, 'r');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
 }

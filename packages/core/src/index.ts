@@ -44,3 +44,11 @@ export { AuditTransport } from './audit-transport.js';
 export { AuditFileTransport, DEFAULT_AUDIT_FILE, type AuditFileOptions } from './file-transport.js';
 export { AuditConfigError, AuditError, AuditFault, ERROR_CODES, type AuditErrorCode } from './errors.js';
 export { hmacValue } from './hmac.js';
+export { Spool, type SpoolOptions } from './spool.js';
+export type { SinkMode, DropReason } from './channel.js';
+export type { SinkOptions, SpoolSettings, ResolvedOptions } from './options.js';
+export type { CloseOptions } from './auditor.js';
+export { parseSize } from './file-transport.js';
+/** Option checks for transport authors: each throws an AuditConfigError naming the option and the fix. */
+export { booleanAt, describe as describeValue, fail as failOption, integerAt, isPlainObject, objectAt, onlyKeys, stringAt, stringListAt } from './validate.js';
+export { closeOnSignals, type Closable, type ShutdownOptions } from './shutdown.js';

@@ -49,7 +49,13 @@ const HMAC_ALGS = ['HS256', 'HS384', 'HS512'];
 const RSA_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
 const ASYMMETRIC_ALGS = [...RSA_ALGS, 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 
-/** Results are cached by token: apps resend the same token on every call, and verifying costs 10-100 µs. */
+const JWS_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+const MALFORMED: JwtOutcome = Object.freeze({ source: null, verified: false, error: 'malformed' });
+
+/**
+ * Results are cached by token: apps resend the same token on every call, decoding costs microseconds
+ * and verifying 10-100. A decoded claim is kept at most five minutes; a verified one not past its exp.
+ */
 const CACHE_MAX = 1024;
 const CACHE_TTL_MS = 5 * 60_000;
 
@@ -97,23 +103,31 @@ export class JwtInspector {
 
   /** Synchronous when nothing needs verifying or the token's result is cached. */
   inspect(token: string): JwtOutcome | Promise<JwtOutcome> {
+    const cached = this.#cache.get(token);
+    if (cached && cached.until > Date.now()) return cached.outcome;
+    // Anything that is not three base64url segments is malformed; jose would say so by throwing, slowly.
+    if (!JWS_SHAPE.test(token)) return MALFORMED;
     let header: { alg?: unknown };
     let payload: JWTPayload;
     try {
       header = decodeProtectedHeader(token);
       payload = decodeJwt(token);
     } catch {
-      return { source: null, verified: false, error: 'malformed' };
+      return this.#remember(token, MALFORMED, Date.now() + CACHE_TTL_MS);
     }
     const source = this.#operatorOf(payload);
-    if (header.alg === 'none') return { source, verified: false, error: 'alg_none' };
-    if (!this.#verify) return { source, verified: false, error: null };
+    if (header.alg === 'none') return this.#remember(token, { source, verified: false, error: 'alg_none' }, Date.now() + CACHE_TTL_MS);
+    if (!this.#verify) return this.#remember(token, { source, verified: false, error: null }, Date.now() + CACHE_TTL_MS);
     if (typeof header.alg !== 'string' || !this.#algorithms.includes(header.alg)) {
-      return { source, verified: false, error: 'alg_not_allowed' };
+      return this.#remember(token, { source, verified: false, error: 'alg_not_allowed' }, Date.now() + CACHE_TTL_MS);
     }
-    const cached = this.#cache.get(token);
-    if (cached && cached.until > Date.now()) return cached.outcome;
     return this.#verifyToken(token, source);
+  }
+
+  #remember(token: string, outcome: JwtOutcome, until: number): JwtOutcome {
+    if (this.#cache.size >= CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value!);
+    this.#cache.set(token, { outcome, until });
+    return outcome;
   }
 
   async #verifyToken(token: string, claimed: string | null): Promise<JwtOutcome> {
@@ -137,10 +151,7 @@ export class JwtInspector {
       cacheable = error !== 'key_unavailable';
       outcome = { source: claimed, verified: false, error };
     }
-    if (cacheable) {
-      if (this.#cache.size >= CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value!);
-      this.#cache.set(token, { outcome, until });
-    }
+    if (cacheable) this.#remember(token, outcome, until);
     return outcome;
   }
 

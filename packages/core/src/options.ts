@@ -19,6 +19,7 @@ import { Rfc3339Formatter, parseTimeOffset, type TimeOffset } from './clock.js';
 import { compileSourceIp, type SourceIpResolver, type TrustProxy } from './source-ip.js';
 import { isGlob } from './route-pattern.js';
 import { levelNamesFor } from './winston-targets.js';
+import type { SinkMode } from './channel.js';
 import {
   booleanAt,
   describe,
@@ -60,6 +61,8 @@ export interface LimitOptions {
   depth?: number;
   /** user_agent is cut to this many characters (Kubernetes cuts at 1024). Default 1024. */
   userAgent?: number;
+  /** A record larger than this loses its body and meta; still larger, it is dropped and counted (Kubernetes: 100 KB). Default 102400. */
+  recordBytes?: number;
 }
 
 export interface QueueOptions {
@@ -67,11 +70,48 @@ export interface QueueOptions {
   max?: number;
   /** Records handed to a transport at once. Default 256. */
   batch?: number;
+  /** First retry delay after a failed write; doubles up to retryMaxMs. Default 100. */
+  retryMs?: number;
+  /** Longest retry delay. Default 5000. */
+  retryMaxMs?: number;
+  /** A batch not confirmed within this many ms counts as failed. Also how long blocking and strict requests wait. Default 10000. */
+  writeTimeoutMs?: number;
+}
+
+export interface SpoolSettings {
+  /** Directory under which each spooled sink gets its own folder. Default `./log/spool`. */
+  dir?: string;
+  /** Most bytes one sink's spool may hold. Default 256 MiB. */
+  maxBytes?: number;
+}
+
+export interface SinkOptions {
+  transport: TransportStream;
+  /**
+   * `async` (default): the request never waits. `blocking`: the response waits until the record is
+   * written (or spooled); failures are reported, not thrown. `strict`: as blocking, and the request is
+   * refused with 503 when its record cannot be durably accepted.
+   */
+  mode?: SinkMode;
+  /** Where records wait while the sink is down. On by default for network transports; `false` turns it off. */
+  spool?: false | SpoolSettings;
+  /** This sink's own queue settings. */
+  queue?: QueueOptions;
 }
 
 export interface AuditOptions {
-  /** Winston transports to hand records to. Each gets its own queue. */
+  /** Winston transports to hand records to. Each gets its own queue. Shorthand for `sinks`. */
   transports?: readonly TransportStream[];
+  /** Transports with a delivery mode, spool and queue of their own. */
+  sinks?: ReadonlyArray<TransportStream | SinkOptions>;
+  /**
+   * For blocking and strict sinks: does a record need `all` of them (default) or `any` one? Default
+   * `all`, as Kubernetes: each sink is there for a reason, and with spooling a network outage does not
+   * fail requests anyway, so `all` costs availability only when a local disk fails.
+   */
+  success?: 'all' | 'any';
+  /** Defaults for sink spools. */
+  spool?: SpoolSettings;
   /** A Winston logger to hand records to (its formats and transports apply). */
   logger?: winston.Logger;
   /** With neither transports nor logger: the JSON-lines file. Default `./log/audit.log`. */
@@ -102,7 +142,7 @@ export interface AuditOptions {
   limits?: LimitOptions;
   auth?: AuthOptions;
   queue?: QueueOptions;
-  /** Refuse a change-making request with 503 when its record could not be accepted (Vault's fail-closed). */
+  /** Shorthand: every sink without its own mode is `strict` (Vault's fail-closed). */
   strict?: boolean;
 }
 
@@ -141,8 +181,20 @@ export const DEFAULT_REDACT_KEYS = [
 
 const MODES: readonly RedactMode[] = ['mask', 'remove', 'hmac'];
 
+export interface ResolvedSink {
+  readonly kind: 'transport' | 'logger';
+  readonly transport?: TransportStream;
+  readonly logger?: winston.Logger;
+  readonly mode: SinkMode;
+  /** `undefined`: use the default for the transport (spool network transports). */
+  readonly spool: false | Required<SpoolSettings> | undefined;
+  readonly queue: Required<QueueOptions>;
+}
+
 export interface ResolvedOptions {
-  readonly sinks: ReadonlyArray<{ kind: 'transport'; transport: TransportStream } | { kind: 'logger'; logger: winston.Logger }>;
+  readonly sinks: readonly ResolvedSink[];
+  readonly success: 'all' | 'any';
+  readonly spool: Required<SpoolSettings>;
   readonly node: string;
   readonly formatter: Rfc3339Formatter;
   readonly from: string | ((facts: AuditFacts) => string);
@@ -155,12 +207,14 @@ export interface ResolvedOptions {
   readonly limits: Required<LimitOptions>;
   readonly auth: AuthDetector;
   readonly queue: Required<QueueOptions>;
-  readonly strict: boolean;
 }
 
 /** Every top-level option name; docs/options.md must list each (a test checks). */
 export const OPTION_NAMES = [
   'transports',
+  'sinks',
+  'success',
+  'spool',
   'logger',
   'file',
   'node',
@@ -191,20 +245,20 @@ export function resolveOptions(input: AuditOptions | undefined, onHookFailure: H
   onlyKeys(raw, OPTION_NAMES, '');
 
   const limitsIn = objectAt(raw.limits, 'limits') ?? {};
-  onlyKeys(limitsIn, ['bodyBytes', 'metaBytes', 'depth', 'userAgent'], 'limits');
+  onlyKeys(limitsIn, ['bodyBytes', 'metaBytes', 'depth', 'userAgent', 'recordBytes'], 'limits');
   const limits = {
     bodyBytes: integerAt(limitsIn.bodyBytes, 'limits.bodyBytes', 8192, 64, 10 * 1024 * 1024),
     metaBytes: integerAt(limitsIn.metaBytes, 'limits.metaBytes', 8192, 64, 10 * 1024 * 1024),
     depth: integerAt(limitsIn.depth, 'limits.depth', 32, 1, 256),
     userAgent: integerAt(limitsIn.userAgent, 'limits.userAgent', 1024, 16, 65536),
+    recordBytes: integerAt(limitsIn.recordBytes, 'limits.recordBytes', 100 * 1024, 1024, 64 * 1024 * 1024),
   };
 
-  const queueIn = objectAt(raw.queue, 'queue') ?? {};
-  onlyKeys(queueIn, ['max', 'batch'], 'queue');
-  const queue = {
-    max: integerAt(queueIn.max, 'queue.max', 10_000, 1, 10_000_000),
-    batch: integerAt(queueIn.batch, 'queue.batch', 256, 1, 100_000),
-  };
+  const queue = resolveQueue(raw.queue, 'queue', DEFAULT_QUEUE);
+  const spool = resolveSpool(raw.spool, 'spool', DEFAULT_SPOOL) as Required<SpoolSettings>;
+  const strict = booleanAt(raw.strict, 'strict', false);
+  const success = raw.success === undefined ? 'all' : raw.success;
+  if (success !== 'all' && success !== 'any') fail('success', `must be "all" or "any", got ${describe(success)}`, 'use "all" (every blocking/strict sink) or "any" (at least one)');
 
   const timeOffset = stringAt(raw.timeOffset, 'timeOffset', 'system', '+02:00');
   try {
@@ -230,28 +284,75 @@ export function resolveOptions(input: AuditOptions | undefined, onHookFailure: H
     limits,
     auth: resolveAuth(objectAt(raw.auth, 'auth'), onHookFailure),
     queue,
-    strict: booleanAt(raw.strict, 'strict', false),
+    success: success as 'all' | 'any',
+    spool,
   };
   // Sinks last: opening the default file is a side effect, so it waits until everything else is valid.
-  return Object.freeze({ ...resolved, sinks: resolveSinks(raw) });
+  return Object.freeze({ ...resolved, sinks: resolveSinks(raw, queue, strict ? 'strict' : 'async') });
 }
 
-function resolveSinks(raw: Obj): ResolvedOptions['sinks'] {
-  const sinks: Array<{ kind: 'transport'; transport: TransportStream } | { kind: 'logger'; logger: winston.Logger }> = [];
+const DEFAULT_QUEUE: Required<QueueOptions> = { max: 10_000, batch: 256, retryMs: 100, retryMaxMs: 5000, writeTimeoutMs: 10_000 };
+const DEFAULT_SPOOL: Required<SpoolSettings> = { dir: './log/spool', maxBytes: 256 * 1024 * 1024 };
+const SINK_MODES: readonly SinkMode[] = ['async', 'blocking', 'strict'];
+
+function resolveQueue(value: unknown, option: string, base: Required<QueueOptions>): Required<QueueOptions> {
+  const q = objectAt(value, option) ?? {};
+  onlyKeys(q, ['max', 'batch', 'retryMs', 'retryMaxMs', 'writeTimeoutMs'], option);
+  return {
+    max: integerAt(q.max, `${option}.max`, base.max, 1, 10_000_000),
+    batch: integerAt(q.batch, `${option}.batch`, base.batch, 1, 100_000),
+    retryMs: integerAt(q.retryMs, `${option}.retryMs`, base.retryMs, 1, 600_000),
+    retryMaxMs: integerAt(q.retryMaxMs, `${option}.retryMaxMs`, base.retryMaxMs, 1, 3_600_000),
+    writeTimeoutMs: integerAt(q.writeTimeoutMs, `${option}.writeTimeoutMs`, base.writeTimeoutMs, 10, 3_600_000),
+  };
+}
+
+function resolveSpool(value: unknown, option: string, base: Required<SpoolSettings>): Required<SpoolSettings> | false {
+  if (value === false) return false;
+  const s = objectAt(value, option) ?? {};
+  onlyKeys(s, ['dir', 'maxBytes'], option);
+  return {
+    dir: stringAt(s.dir, `${option}.dir`, base.dir, './log/spool'),
+    maxBytes: integerAt(s.maxBytes, `${option}.maxBytes`, base.maxBytes, 64 * 1024, Number.MAX_SAFE_INTEGER),
+  };
+}
+
+function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: SinkMode): ResolvedSink[] {
+  const sinks: ResolvedSink[] = [];
+  const addTransport = (t: unknown, option: string, settings: Obj | undefined): void => {
+    if (!isTransport(t)) {
+      fail(option, `is not a Winston transport (got ${describe(t)})`, 'pass an instance such as new winston.transports.Console()');
+    }
+    const level = (t as { level?: unknown }).level;
+    if (typeof level === 'string' && level in winston.config.npm.levels && winston.config.npm.levels[level as 'info']! < winston.config.npm.levels.info) {
+      fail(option, `has level "${level}", which would silently drop audit records at level info`, 'remove the level or set it to "info"');
+    }
+    const where = settings ? option.replace(/\.transport$/, '') : option;
+    const mode = (settings?.mode ?? defaultMode) as SinkMode;
+    if (!SINK_MODES.includes(mode)) fail(`${where}.mode`, `must be "async", "blocking" or "strict", got ${describe(settings?.mode)}`, 'pick one of "async", "blocking", "strict"');
+    sinks.push({
+      kind: 'transport',
+      transport: t as TransportStream,
+      mode,
+      spool: settings?.spool === undefined ? undefined : resolveSpool(settings.spool, `${where}.spool`, DEFAULT_SPOOL),
+      queue: settings?.queue === undefined ? queue : resolveQueue(settings.queue, `${where}.queue`, queue),
+    });
+  };
   if (raw.transports !== undefined) {
     if (!Array.isArray(raw.transports) || raw.transports.length === 0) {
       fail('transports', `must be a non-empty array of Winston transports, got ${describe(raw.transports)}`, 'pass [new winston.transports.File({ filename })], or leave it out for ./log/audit.log');
     }
-    raw.transports.forEach((t: unknown, i: number) => {
-      const option = `transports[${i}]`;
-      if (!isTransport(t)) {
-        fail(option, `is not a Winston transport (got ${describe(t)})`, 'pass an instance such as new winston.transports.Console()');
-      }
-      const level = (t as { level?: unknown }).level;
-      if (typeof level === 'string' && level in winston.config.npm.levels && winston.config.npm.levels[level as 'info']! < winston.config.npm.levels.info) {
-        fail(option, `has level "${level}", which would silently drop audit records at level info`, 'remove the level or set it to "info"');
-      }
-      sinks.push({ kind: 'transport', transport: t as TransportStream });
+    raw.transports.forEach((t: unknown, i: number) => addTransport(t, `transports[${i}]`, undefined));
+  }
+  if (raw.sinks !== undefined) {
+    if (!Array.isArray(raw.sinks) || raw.sinks.length === 0) {
+      fail('sinks', `must be a non-empty array, got ${describe(raw.sinks)}`, "use [{ transport, mode: 'strict' }] or a list of transports");
+    }
+    raw.sinks.forEach((entry: unknown, i: number) => {
+      if (isPlainObject(entry)) {
+        onlyKeys(entry, ['transport', 'mode', 'spool', 'queue'], `sinks[${i}]`);
+        addTransport(entry.transport, `sinks[${i}].transport`, entry);
+      } else addTransport(entry, `sinks[${i}]`, undefined);
     });
   }
   if (raw.logger !== undefined) {
@@ -264,33 +365,18 @@ function resolveSinks(raw: Obj): ResolvedOptions['sinks'] {
     } catch {
       fail('logger', 'has no level names for info, warning and error', 'create it with winston.config.npm.levels or winston.config.syslog.levels');
     }
-    sinks.push({ kind: 'logger', logger });
+    sinks.push({ kind: 'logger', logger, mode: defaultMode, spool: false, queue });
   }
   if (sinks.length > 0) {
-    if (raw.file !== undefined) fail('file', 'is only used when neither transports nor logger is given', 'add new AuditFileTransport({ path }) to transports instead');
+    if (raw.file !== undefined) fail('file', 'is only used when neither transports, sinks nor logger is given', 'add new AuditFileTransport({ path }) to transports instead');
     return sinks;
   }
   let fileOptions: AuditFileOptions;
   if (raw.file === undefined) fileOptions = {};
   else if (typeof raw.file === 'string' && raw.file.length > 0) fileOptions = { path: raw.file };
-  else if (isPlainObject(raw.file)) {
-    onlyKeys(raw.file, ['path', 'mode'], 'file');
-    fileOptions = {
-      path: raw.file.path === undefined ? undefined : stringAt(raw.file.path, 'file.path', '', './log/audit.log'),
-      mode: integerAt(raw.file.mode, 'file.mode', 0o600, 0, 0o777),
-    };
-  } else fail('file', `must be a path or { path, mode }, got ${describe(raw.file)}`, 'use "./log/audit.log"');
-  try {
-    sinks.push({ kind: 'transport', transport: new AuditFileTransport(fileOptions) });
-  } catch (err) {
-    throw new AuditConfigError(
-      'AUDITKIT_SINK_UNAVAILABLE',
-      'file',
-      `the audit file cannot be opened for appending (${(err as Error).message})`,
-      'point options.file at a directory the service can write, or fix its permissions',
-      err,
-    );
-  }
+  else if (isPlainObject(raw.file)) fileOptions = raw.file as AuditFileOptions;
+  else fail('file', `must be a path or file sink options, got ${describe(raw.file)}`, 'use "./log/audit.log" or { path, maxSize, maxFiles }');
+  sinks.push({ kind: 'transport', transport: new AuditFileTransport(fileOptions, 'file'), mode: defaultMode, spool: false, queue });
   return sinks;
 }
 

@@ -35,9 +35,14 @@ export class BoundedQueue<T> {
 
   /** Copies up to `n` items from the front without removing them. */
   peek(n: number): T[] {
-    const count = Math.min(n, this.#length);
+    return this.peekFrom(0, n);
+  }
+
+  /** Copies up to `n` items starting `start` items behind the front, without removing them. */
+  peekFrom(start: number, n: number): T[] {
+    const count = Math.max(0, Math.min(n, this.#length - start));
     const out = new Array<T>(count);
-    for (let i = 0; i < count; i++) out[i] = this.#items[(this.#head + i) % this.#items.length]!;
+    for (let i = 0; i < count; i++) out[i] = this.#items[(this.#head + start + i) % this.#items.length]!;
     return out;
   }
 

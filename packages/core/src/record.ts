@@ -101,7 +101,7 @@ export interface DroppedRecord extends RecordBase {
   dropped: number;
   first_dropped_at: string;
   last_dropped_at: string;
-  reason: 'queue_full' | 'closed';
+  reason: 'queue_full' | 'spool_full' | 'oversize' | 'closed';
 }
 
 export type AuditRecord = RequestRecord | DroppedRecord;

@@ -11,6 +11,10 @@ import type { AuditRecord } from './record.js';
  */
 export interface SinkTarget {
   readonly name: string;
+  /** Batches that may await confirmation at once (1 unless the transport confirms in groups). */
+  readonly maxInFlightBatches: number;
+  /** A network destination: spooled to disk by default while it is down. */
+  readonly network: boolean;
   write(batch: readonly AuditRecord[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -62,12 +66,16 @@ function finished(stream: NodeJS.EventEmitter & { writableFinished?: boolean; de
  */
 export class TransportTarget implements SinkTarget {
   readonly name: string;
+  readonly maxInFlightBatches: number;
+  readonly network: boolean;
   readonly #transport: TransportStream;
   readonly #logger: winston.Logger;
 
   constructor(transport: TransportStream, name: string, onFault: FaultReporter) {
     this.name = name;
     this.#transport = transport;
+    this.maxInFlightBatches = isAuditTransport(transport) ? transport.maxInFlightBatches : 1;
+    this.network = isAuditTransport(transport) ? transport.network : false;
     this.#logger = winston.createLogger({ levels: winston.config.npm.levels, level: 'silly', transports: [transport], exitOnError: false });
     // Winston re-emits transport errors on the logger; an 'error' with no listener would crash the app.
     this.#logger.on('error', onFault);
@@ -92,6 +100,8 @@ export class TransportTarget implements SinkTarget {
 /** A Winston logger the application passed in: its own formats and transports apply. */
 export class LoggerTarget implements SinkTarget {
   readonly name = 'logger';
+  readonly maxInFlightBatches = 1;
+  readonly network = false;
   readonly #logger: winston.Logger;
   readonly #levels: { info: string; warn: string; error: string };
 

@@ -42,7 +42,7 @@ describe('options are validated once, at construction', () => {
   it('names unknown options and suggests the intended one', () => {
     rejects({ file, trustproxy: true }, 'trustproxy', /did you mean trustProxy\?/);
     rejects({ file, redact: { mdoe: 'mask' } }, 'redact.mdoe', /did you mean redact\.mode\?/);
-    rejects({ file, whatever: 1 }, 'whatever', /accepts transports, logger/);
+    rejects({ file, whatever: 1 }, 'whatever', /accepts transports, sinks, success/);
   });
 
   it('names bad values and the fix', () => {

@@ -11,6 +11,7 @@ import {
   type AuditOptions,
     type CompletionFacts,
 } from '@auditkit/core';
+import { holdResponse } from './hold-response.js';
 import { matchedRoute } from './route-template.js';
 
 /**
@@ -38,6 +39,14 @@ declare global {
 export type { AuditHandle, AuditOptions, AuditStats, AuditorControls } from '@auditkit/core';
 
 export interface AuditMiddleware extends RequestHandler, AuditorControls {}
+
+function refuse(res: ServerResponse): void {
+  for (const name of res.getHeaderNames()) res.removeHeader(name);
+  res.statusCode = STRICT_REFUSAL.status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('retry-after', '1');
+  res.end(JSON.stringify(STRICT_REFUSAL.body));
+}
 
 function completionFacts(req: Request, res: ServerResponse, aborted: boolean): CompletionFacts {
   const route = matchedRoute(req);
@@ -80,6 +89,10 @@ export function audit(options?: AuditOptions): AuditMiddleware {
       return;
     }
     req.audit = ctx;
+    // A blocking or strict sink: the response goes out only once its record is written.
+    if (auditor.holdsResponses && ctx.watching) {
+      holdResponse(res, () => ctx.beforeSend(completionFacts(req, res, false)), refuse);
+    }
     next();
   };
 

@@ -63,7 +63,7 @@ function startFacts(request: FastifyRequest) {
   };
 }
 
-function completionFacts(reply: FastifyReply, res: ServerResponse, aborted: boolean): CompletionFacts {
+function completionFacts(reply: FastifyReply, res: ServerResponse, aborted: boolean, statusCode = res.statusCode): CompletionFacts {
   const request = reply.request;
   return {
     route: request.routeOptions.url,
@@ -71,7 +71,7 @@ function completionFacts(reply: FastifyReply, res: ServerResponse, aborted: bool
     params: request.params as object | undefined,
     query: request.query as object | undefined,
     body: request.body,
-    statusCode: res.statusCode,
+    statusCode,
     aborted,
     headersSent: res.headersSent,
   };
@@ -122,6 +122,19 @@ const plugin: FastifyPluginCallback<AuditOptions> = function auditkit(fastify, o
     req[kContext] = ctx;
     next();
   });
+
+  if (auditor.holdsResponses) {
+    // A blocking or strict sink: onSend runs after the handler (and any error handler) and before the
+    // bytes go out, so the record is written first and strict mode can still answer 503.
+    fastify.addHook('onSend', async function auditOnSend(request, reply, payload) {
+      const ctx = (request as AuditedRequest)[kContext];
+      if (!ctx || !ctx.watching || ctx.done) return payload;
+      const send = await ctx.beforeSend(completionFacts(reply, reply.raw, false, reply.statusCode));
+      if (send) return payload;
+      reply.code(STRICT_REFUSAL.status).header('content-type', 'application/json; charset=utf-8').header('retry-after', '1');
+      return JSON.stringify(STRICT_REFUSAL.body);
+    });
+  }
 
   fastify.addHook('onClose', function auditOnClose(_instance, next) {
     auditor.close().then(() => next(), next);

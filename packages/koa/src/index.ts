@@ -7,6 +7,7 @@ import {
   withControls,
   type AuditorControls,
   type AdapterBinding,
+  type AuditContext,
   type AuditHandle,
   type AuditOptions,
     type CompletionFacts,
@@ -37,6 +38,42 @@ export type { AuditHandle, AuditOptions, AuditStats, AuditorControls } from '@au
 export interface AuditMiddleware extends Middleware, AuditorControls {}
 
 type RoutedContext = Context & { _matchedRoute?: unknown; params?: object };
+
+/** The status Koa's own onerror will send for a thrown error (koa/lib/context.js). */
+function errorStatus(err: unknown, ctx: Context): number {
+  if (ctx.headerSent) return ctx.res.statusCode;
+  const e = err as { status?: unknown; statusCode?: unknown; code?: unknown } | null;
+  let status = e?.status ?? e?.statusCode;
+  if (e?.code === 'ENOENT') status = 404;
+  return typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599 ? status : 500;
+}
+
+/**
+ * With a blocking or strict sink, the record is written after the handlers and before Koa responds.
+ * A thrown error is recorded with the status Koa will give it and then rethrown unchanged; if strict
+ * mode refuses the response, the app still receives its error through app.emit('error').
+ */
+async function auditedNext(ctx: Context, next: Next, auditContext: AuditContext<Context>): Promise<void> {
+  let failed = false;
+  let error: unknown;
+  try {
+    await next();
+  } catch (err) {
+    failed = true;
+    error = err;
+  }
+  const facts = completionFacts(ctx as RoutedContext, ctx.res, false);
+  facts.statusCode = failed ? errorStatus(error, ctx) : ctx.status;
+  const send = await auditContext.beforeSend(facts);
+  if (!send) {
+    if (failed) ctx.app.emit('error', error, ctx);
+    ctx.status = STRICT_REFUSAL.status;
+    ctx.set('retry-after', '1');
+    ctx.body = STRICT_REFUSAL.body;
+    return;
+  }
+  if (failed) throw error;
+}
 
 function completionFacts(ctx: RoutedContext, res: ServerResponse, aborted: boolean): CompletionFacts {
   const matched = ctx._matchedRoute;
@@ -83,6 +120,7 @@ export function audit(options?: AuditOptions): AuditMiddleware {
       return;
     }
     ctx.audit = auditContext;
+    if (auditor.holdsResponses && auditContext.watching) return auditedNext(ctx, next, auditContext);
     return next();
   };
 
