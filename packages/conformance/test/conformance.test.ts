@@ -3,6 +3,7 @@ import { after, describe, it } from 'node:test';
 import request from 'supertest';
 import type { AuditOptions, AuditRecord, RequestRecord } from '@auditkit/core';
 import { FRAMEWORKS, type Framework, type RunningApp } from '../src/apps.js';
+import canonicalize from 'canonicalize';
 import { normalize, requestRecords, schemaErrors } from '../src/records.js';
 import { abortedRequest, jwt, JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET, unsignedJwt, waitFor, withApp } from './helpers.js';
 
@@ -429,6 +430,15 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'a body keyed by numbers is still written as canonical JSON',
+    async run(app) {
+      await request(app.url).post('/echo').send({ '10': 'ten', '2': 'two', b: { '1': 1, a: 0 }, a: 1 });
+    },
+    check(records) {
+      assert.deepEqual(only(records).http_request.body, { '10': 'ten', '2': 'two', a: 1, b: { '1': 1, a: 0 } });
+    },
+  },
+  {
     name: 'a text body is summarised, never recorded raw',
     async run(app) {
       await request(app.url).post('/echo').set('content-type', 'text/plain').send('password=hunter2 in free text');
@@ -541,7 +551,8 @@ for (const scenario of scenarios) {
       it(framework, async () => {
         const { records, app, text } = await withApp(framework, { ...BASE, ...scenario.options }, scenario.run);
         allRecords.push(...records);
-        for (const line of text.split('\n').filter(Boolean)) JSON.parse(line);
+        // Every line is RFC 8785 canonical JSON, byte for byte.
+        for (const line of text.split('\n').filter(Boolean)) assert.equal(line, canonicalize(JSON.parse(line)));
         scenario.check(requestRecords(records), { framework, app, text, all: records });
         if (!normalized.has(scenario.name)) normalized.set(scenario.name, new Map());
         // Records whose operator is verified asynchronously can overtake each other, so compare as sets.

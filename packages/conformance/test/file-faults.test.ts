@@ -112,6 +112,7 @@ describe('file sink faults', () => {
       const stats = async () => (await fetch(`${url}/stats`)).json() as Promise<{ sink: { written: number; queued: number; errors: number }; faults: Array<{ code: string; cause?: string }> }>;
       const post = async (n: number) => (await fetch(`${url}/items/${n}`, { method: 'POST' })).status;
       for (let n = 1; n <= 5; n++) assert.equal(await post(n), 201);
+      for (let i = 0; i < 100 && (await stats()).sink.written < 5; i++) await new Promise((r) => setTimeout(r, 20));
       // An operator rotates the file away and, by mistake, takes the service's write permission.
       renameSync(join(dir, 'audit.log'), join(dir, 'audit.log.1'));
       chmodSync(dir, 0o500);

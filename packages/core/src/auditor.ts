@@ -13,6 +13,7 @@ import { resolveOptions, type AuditOptions, type ResolvedOptions, type ResolvedS
 import { normalizeTemplate } from './route-pattern.js';
 import { DROPPED_EVENT, UNMATCHED_ROUTE, type AuditRecord, type DroppedRecord, type RequestRecord } from './record.js';
 import { buildRecords, type RecordInput } from './record-builder.js';
+import { serializeRecord } from './serialize.js';
 import { Spool } from './spool.js';
 import { LoggerTarget, TransportTarget, type SinkTarget } from './winston-targets.js';
 
@@ -366,13 +367,13 @@ export class Auditor extends EventEmitter implements ContextOwner {
     const r = record as unknown as Record<symbol, unknown>;
     r[LEVEL] = record.level;
     const limit = this.options.limits.recordBytes;
-    let line = JSON.stringify(record);
+    let line = serializeRecord(record);
     if (line.length * 3 > limit && Buffer.byteLength(line) > limit && record.event !== DROPPED_EVENT) {
       const rec = record as RequestRecord;
       rec.http_request = { ...rec.http_request, body: null, body_recorded: rec.http_request.body_recorded === 'none' ? 'none' : 'truncated' };
       rec.meta = {};
       rec.truncated = true;
-      line = JSON.stringify(rec);
+      line = serializeRecord(rec);
       if (Buffer.byteLength(line) > limit) {
         this.#fault('AUDITKIT_RECORDS_DROPPED', `a record of ${Buffer.byteLength(line)} bytes is over limits.recordBytes (${limit}) even without its body; it is dropped`);
         return undefined;
@@ -437,17 +438,17 @@ export class Auditor extends EventEmitter implements ContextOwner {
   #droppedRecord(sink: string, drop: PendingDrop): DroppedRecord {
     const time = nowMicros();
     const record: DroppedRecord = {
+      dropped: drop.count,
+      event: DROPPED_EVENT,
+      first_dropped_at: this.options.formatter.format(drop.firstMicros),
       id: uuidv7(Math.floor(time / 1000)),
+      last_dropped_at: this.options.formatter.format(drop.lastMicros),
+      level: 'error',
+      node: this.options.node,
+      reason: drop.reason,
+      sink,
       time,
       ts: this.options.formatter.format(time),
-      level: 'error',
-      event: DROPPED_EVENT,
-      node: this.options.node,
-      sink,
-      dropped: drop.count,
-      first_dropped_at: this.options.formatter.format(drop.firstMicros),
-      last_dropped_at: this.options.formatter.format(drop.lastMicros),
-      reason: drop.reason,
     };
     this.#serialize(record);
     return record;

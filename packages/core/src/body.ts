@@ -15,6 +15,7 @@ export interface RecordedBody {
   body_bytes: number | null;
   body_recorded: BodyRecorded;
   truncated: boolean;
+  sorted: boolean;
 }
 
 function contentType(headers: IncomingHttpHeaders): string | null {
@@ -49,15 +50,16 @@ export function recordBody(
   if (isStructured(body)) {
     // An empty object is what some parsers leave when there was no body at all.
     if ((length === null || length === 0) && headers['transfer-encoding'] === undefined && isEmptyObject(body)) {
-      return { body: null, body_type: type, body_bytes: null, body_recorded: 'none', truncated: false };
+      return { body: null, body_type: type, body_bytes: null, body_recorded: 'none', truncated: false, sorted: true };
     }
-    const { value, truncated } = redactValue(rules, 'body', body, budget);
+    const { value, truncated, sorted } = redactValue(rules, 'body', body, budget);
     return {
       body: value === undefined ? null : value,
       body_type: type,
       body_bytes: length,
       body_recorded: truncated ? 'truncated' : 'full',
       truncated,
+      sorted,
     };
   }
   let bytes = length;
@@ -70,6 +72,7 @@ export function recordBody(
     body_bytes: bytes,
     body_recorded: present || (length ?? 0) > 0 ? 'summary' : 'none',
     truncated: false,
+    sorted: true,
   };
 }
 

@@ -1,10 +1,14 @@
 import { createReadStream, createWriteStream, closeSync, mkdirSync, openSync, fstatSync } from 'node:fs';
-import { mkdir, open as openAsync, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open as openAsync, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { AuditTransport } from './audit-transport.js';
+import { ChainWriter, GENESIS, jwsDigest, newChainId } from './chain.js';
+import { computeLineHash, isCheckpointLine, parseHeader, peekCheckpoint, splitLines } from './chain-line.js';
 import { AuditConfigError } from './errors.js';
+import { checkSigningKey, loadSigningKey, type PrivateKeySource } from './signing-key.js';
 import type { AuditRecord } from './record.js';
 import { booleanAt, describe, fail, integerAt, isPlainObject, onlyKeys, stringAt } from './validate.js';
 
@@ -40,6 +44,19 @@ export interface AuditFileOptions {
   durable?: boolean;
   /** Reopen the file on SIGHUP (logrotate's postrotate). Adds a SIGHUP listener, so it is opt-in. Default false. */
   reopenOnSighup?: boolean;
+  /** Make the file tamper-evident: a hash chain through every record, with signed checkpoints. */
+  chain?: ChainOptions;
+}
+
+export interface ChainOptions {
+  /** The checkpoint signing key: a KeyObject, PEM or JWK text, `{ file }` or `{ env }`. Ed25519 or P-256. */
+  key: PrivateKeySource;
+  /** Sign a checkpoint after this many records. Default 1000. */
+  checkpointEvery?: number;
+  /** ...or once records have waited this long unsigned. Default 10000 ms. */
+  checkpointIntervalMs?: number;
+  /** `node` of checkpoint records. Default: the host name. */
+  node?: string;
 }
 
 export const DEFAULT_AUDIT_FILE = './log/audit.log';
@@ -53,7 +70,15 @@ export function parseSize(value: number | string, option: string): number {
   return Number(m[1]) * UNITS[(m[2] ?? 'b').toLowerCase()]!;
 }
 
+interface ResolvedChain {
+  key: PrivateKeySource;
+  every: number;
+  intervalMs: number;
+  node: string | undefined;
+}
+
 interface Settings {
+  chain: ResolvedChain | undefined;
   path: string;
   mode: number;
   maxSize: number;
@@ -68,8 +93,9 @@ function settingsFrom(options: AuditFileOptions, prefix: string): Settings {
   const o = options as Record<string, unknown>;
   const at = (k: string): string => (prefix ? `${prefix}.${k}` : k);
   if (!isPlainObject(o)) fail(prefix || 'AuditFileTransport', `must be an object, got ${describe(o)}`, 'pass { path, maxSize, maxFiles }');
-  onlyKeys(o, ['path', 'mode', 'maxSize', 'maxFiles', 'maxAgeDays', 'compress', 'durable', 'reopenOnSighup'], prefix);
+  onlyKeys(o, ['path', 'mode', 'maxSize', 'maxFiles', 'maxAgeDays', 'compress', 'durable', 'reopenOnSighup', 'chain'], prefix);
   return {
+    chain: resolveChain(o.chain, at('chain')),
     path: resolve(stringAt(o.path, at('path'), DEFAULT_AUDIT_FILE, './log/audit.log')),
     mode: integerAt(o.mode, at('mode'), 0o600, 0, 0o777),
     maxSize: o.maxSize === undefined ? 50 * 1024 * 1024 : parseSize(o.maxSize as number | string, at('maxSize')),
@@ -78,6 +104,24 @@ function settingsFrom(options: AuditFileOptions, prefix: string): Settings {
     compress: booleanAt(o.compress, at('compress'), false),
     durable: booleanAt(o.durable, at('durable'), false),
     reopenOnSighup: booleanAt(o.reopenOnSighup, at('reopenOnSighup'), false),
+  };
+}
+
+function resolveChain(value: unknown, option: string): ResolvedChain | undefined {
+  if (value === undefined) return undefined;
+  if (!isPlainObject(value)) fail(option, `must be an object, got ${describe(value)}`, "use { key: { file: './audit-signing.key' } }");
+  onlyKeys(value, ['key', 'checkpointEvery', 'checkpointIntervalMs', 'node'], option);
+  if (value.key === undefined) fail(`${option}.key`, 'is required', 'create a key pair with `auditkit keygen` and pass { file: <private key> }');
+  try {
+    checkSigningKey(value.key as PrivateKeySource);
+  } catch (err) {
+    fail(`${option}.key`, `cannot be used to sign checkpoints (${(err as Error).message})`, 'give an Ed25519 or P-256 private key (PEM or JWK), e.g. from `auditkit keygen`', err);
+  }
+  return {
+    key: value.key as PrivateKeySource,
+    every: integerAt(value.checkpointEvery, `${option}.checkpointEvery`, 1000, 1, 10_000_000),
+    intervalMs: integerAt(value.checkpointIntervalMs, `${option}.checkpointIntervalMs`, 10_000, 10, 86_400_000),
+    node: value.node === undefined ? undefined : stringAt(value.node, `${option}.node`, '', 'api-1'),
   };
 }
 
@@ -93,8 +137,12 @@ export class AuditFileTransport extends AuditTransport {
   #handle: FileHandle | undefined;
   #size = 0;
   #lastRotation = 0;
-  #chain: Promise<unknown> = Promise.resolve();
+  /** File operations run one after another, whoever asks. */
+  #ops: Promise<unknown> = Promise.resolve();
   #maintenance: Promise<void> = Promise.resolve();
+  /** The hash chain, once its key is loaded and its state recovered from disk. */
+  #chain: ChainWriter | undefined;
+  #chainTimer: NodeJS.Timeout | undefined;
   readonly #onSighup = (): void => void this.reopen();
   readonly #base: string;
   readonly #ext: string;
@@ -129,15 +177,27 @@ export class AuditFileTransport extends AuditTransport {
       );
     }
     if (this.settings.reopenOnSighup) process.on('SIGHUP', this.#onSighup);
+    const chain = this.settings.chain;
+    if (chain) {
+      this.#chainTimer = setInterval(() => this.#intervalCheckpoint(chain.intervalMs), Math.min(chain.intervalMs, 1000));
+      this.#chainTimer.unref();
+    }
     this.#maintenance = this.#retain();
   }
 
   writeRecords(records: readonly AuditRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
+    if (this.settings.chain) {
+      const bodies = records.map((r) => this.lineOf(r));
+      return this.#serial(() => this.#writeChained(bodies));
+    }
     let text = '';
     for (const r of records) text += this.lineOf(r) + '\n';
     const buffer = Buffer.from(text, 'utf8');
-    return this.#serial(() => this.#write(buffer));
+    return this.#serial(async () => {
+      if (this.#wouldOverflow(buffer.length)) await this.#rotate(await this.#rotationTarget());
+      await this.#append(buffer);
+    });
   }
 
   /** Closes the current file and opens the path afresh, e.g. after logrotate moved it away. */
@@ -147,22 +207,31 @@ export class AuditFileTransport extends AuditTransport {
     });
   }
 
-  /** Resolves when rotated files have been compressed and pruned. */
+  /** Resolves when queued writes are done and rotated files have been compressed and pruned. */
   whenIdle(): Promise<void> {
-    return Promise.all([this.#chain, this.#maintenance]).then(() => undefined);
+    return Promise.all([this.#ops, this.#maintenance]).then(() => undefined);
   }
 
   protected async closeSink(): Promise<void> {
     process.off('SIGHUP', this.#onSighup);
-    await this.#serial(() => this.#closeHandle());
+    clearInterval(this.#chainTimer);
+    await this.#serial(async () => {
+      // A closed chain ends with a final checkpoint: anything after it in this chain is an insertion.
+      if (this.#chain?.state) await this.#checkpoint('close', { final: true });
+      await this.#closeHandle();
+    });
     await this.#maintenance;
   }
 
-  /** Runs file operations one after another, whoever calls. */
   #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#chain.then(fn, fn);
-    this.#chain = run.catch(() => undefined);
+    const run = this.#ops.then(fn, fn);
+    this.#ops = run.catch(() => undefined);
     return run;
+  }
+
+  #wouldOverflow(bytes: number): boolean {
+    const { maxSize } = this.settings;
+    return maxSize > 0 && this.#size > 0 && this.#size + bytes > maxSize;
   }
 
   async #open(): Promise<FileHandle> {
@@ -180,13 +249,9 @@ export class AuditFileTransport extends AuditTransport {
     if (handle) await handle.close().catch(() => undefined);
   }
 
-  async #write(buffer: Buffer): Promise<void> {
-    let handle = await this.#open();
-    const { maxSize } = this.settings;
-    if (maxSize > 0 && this.#size > 0 && this.#size + buffer.length > maxSize) {
-      await this.#rotate();
-      handle = await this.#open();
-    }
+  /** Appends whole lines; on failure cuts the file back to where it was, so no record is ever split. */
+  async #append(buffer: Buffer): Promise<void> {
+    const handle = await this.#open();
     const before = this.#size;
     try {
       let offset = 0;
@@ -204,8 +269,140 @@ export class AuditFileTransport extends AuditTransport {
     }
   }
 
-  async #rotate(): Promise<void> {
-    await this.#closeHandle();
+  async #writeChained(bodies: string[]): Promise<void> {
+    const chain = await this.#ensureChain();
+    let sealed = chain.seal(bodies);
+    if (this.#wouldOverflow(sealed.bytes.length)) {
+      // The rotated file ends with a checkpoint naming it, so a verifier can tell a missing file.
+      const target = await this.#rotationTarget();
+      await this.#checkpoint('rotation', { file: basename(target) });
+      await this.#rotate(target);
+      sealed = chain.seal(bodies);
+    }
+    await this.#append(sealed.bytes);
+    chain.state = sealed.next;
+    if (chain.state.unsigned >= this.settings.chain!.every) await this.#checkpoint('count');
+  }
+
+  /** Writes a signed checkpoint covering everything up to the head. */
+  async #checkpoint(reason: 'count' | 'interval' | 'rotation' | 'close' | 'restart', extra: { final?: boolean; file?: string } = {}): Promise<void> {
+    const chain = this.#chain!;
+    const { body, jws } = await chain.checkpointRecord(reason, extra);
+    const sealed = chain.seal([body]);
+    await this.#append(sealed.bytes);
+    chain.state = sealed.next;
+    chain.checkpointed(jws);
+    // Checkpoints are worth keeping off this machine: whoever can delete the whole directory can
+    // delete every checkpoint in it too (see docs/tamper-evidence.md).
+    this.emit('checkpoint', { jws, line: sealed.bytes.toString('utf8').trimEnd(), chain: chain.state.chain, seq: chain.state.seq, reason, final: extra.final === true });
+  }
+
+  #intervalCheckpoint(intervalMs: number): void {
+    const state = this.#chain?.state;
+    if (!state || state.unsigned === 0 || Date.now() - state.unsignedSince < intervalMs) return;
+    this.#serial(async () => {
+      if (this.#chain?.state && this.#chain.state.unsigned > 0) await this.#checkpoint('interval');
+    }).catch((err: unknown) => void this.emit('warn', err));
+  }
+
+  /**
+   * Loads the key and picks the chain up from disk. A file whose last record is intact continues its
+   * chain, with a `restart` checkpoint signing what the previous process left unsigned. A file whose
+   * chain was closed (final checkpoint), or that holds no chain, starts a new one, and the new chain's
+   * first record names the old head: a chain never restarts silently.
+   */
+  async #ensureChain(): Promise<ChainWriter> {
+    if (this.#chain?.state) return this.#chain;
+    const settings = this.settings.chain!;
+    const writer = this.#chain ?? new ChainWriter(await loadSigningKey(settings.key), settings.node);
+    this.#chain = writer;
+    const found = await this.#findHead();
+    if (found.head && !found.closed) {
+      writer.state = {
+        chain: found.head.chain,
+        seq: found.head.seq,
+        hash: found.head.hash,
+        checkpoint: found.checkpoint,
+        unsigned: found.head.seq - (found.checkpoint?.seq ?? 0),
+        unsignedSince: Date.now(),
+      };
+      await this.#checkpoint('restart');
+      return writer;
+    }
+    const link = found.head ? { chain: found.head.chain, seq: found.head.seq, hash: found.head.hash } : null;
+    writer.state = { chain: newChainId(), seq: 0, hash: link?.hash ?? GENESIS, checkpoint: null, unsigned: 0, unsignedSince: Date.now() };
+    const sealed = writer.seal([writer.startRecord(link, link ? 'the previous chain was closed' : found.content ? 'the file held no chain' : 'new')]);
+    try {
+      await this.#append(sealed.bytes);
+    } catch (err) {
+      writer.state = undefined;
+      throw err;
+    }
+    writer.state = sealed.next;
+    return writer;
+  }
+
+  /**
+   * The last intact chained record on disk (live file, else the newest rotated one), and the last
+   * checkpoint of its chain, which may sit in an older file (a rotated file ends with one).
+   */
+  async #findHead(): Promise<{
+    head: { chain: string; seq: number; hash: string } | undefined;
+    checkpoint: { seq: number; digest: string } | null;
+    closed: boolean;
+    content: boolean;
+  }> {
+    let content = false;
+    let head: { chain: string; seq: number; hash: string } | undefined;
+    for (const file of [this.path, ...(await this.#rotatedFiles()).reverse()]) {
+      let data: Buffer;
+      try {
+        data = await readFile(file);
+      } catch {
+        continue;
+      }
+      if (file.endsWith('.gz')) data = gunzipSync(data);
+      if (data.length === 0) continue;
+      content = true;
+      const { lines, partial } = splitLines(data);
+      if (partial && file === this.path) {
+        // A crash cut the last line. End it, so it stays visible as a cut record, and go on after it.
+        await this.#append(Buffer.from('\n'));
+      }
+      for (let i = lines.length - 1; i >= 0; i--) {
+        const line = lines[i]!;
+        const header = parseHeader(line);
+        if (!header || computeLineHash(line, header) !== header.hash) continue;
+        if (head && header.chain !== head.chain) continue;
+        const isHead = head === undefined;
+        head ??= { chain: header.chain, seq: header.seq, hash: header.hash };
+        if (!isCheckpointLine(line, header)) continue;
+        const cp = peekCheckpoint(line);
+        if (!cp) continue;
+        return {
+          head,
+          checkpoint: { seq: header.seq, digest: jwsDigest(cp.jws) },
+          closed: isHead && cp.payload.final === true,
+          content,
+        };
+      }
+    }
+    return { head, checkpoint: null, closed: false, content };
+  }
+
+  async #rotatedFiles(): Promise<string[]> {
+    const dir = dirname(this.path);
+    try {
+      return (await readdir(dir))
+        .filter((n) => this.#rotated.test(n))
+        .sort()
+        .map((n) => join(dir, n));
+    } catch {
+      return [];
+    }
+  }
+
+  async #rotationTarget(): Promise<string> {
     const dir = dirname(this.path);
     const existing = new Set(await readdir(dir));
     // Two rotations in one millisecond take consecutive milliseconds, so names always sort by age
@@ -217,6 +414,12 @@ export class AuditFileTransport extends AuditTransport {
       target = join(dir, `${this.#base}-${stamp(new Date(ms))}${this.#ext}`);
     }
     this.#lastRotation = ms;
+    return target;
+  }
+
+  async #rotate(target: string): Promise<void> {
+    await this.#closeHandle();
+    const dir = dirname(this.path);
     await rename(this.path, target);
     if (this.settings.durable) await syncDir(dir);
     const compress = this.settings.compress;

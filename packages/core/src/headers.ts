@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { compareKeys, isArrayIndex } from './canonical.js';
 import { applyMode, keywordModeOf, setOwn, type RedactionRules } from './redact.js';
 
 /**
@@ -20,9 +21,12 @@ export function recordHeaders(
   headers: IncomingHttpHeaders,
   masked: ReadonlySet<string>,
   rules: RedactionRules,
-): { [name: string]: string | string[] } {
+): { headers: { [name: string]: string | string[] }; sorted: boolean } {
   const out: { [name: string]: string | string[] } = {};
-  for (const name of Object.keys(headers)) {
+  let sorted = true;
+  // Canonical key order, as in redaction: the record serialises as canonical JSON.
+  for (const name of Object.keys(headers).sort(compareKeys)) {
+    if (isArrayIndex(name)) sorted = false;
     const value = headers[name];
     if (value === undefined) continue;
     if (masked.has(name)) {
@@ -36,5 +40,5 @@ export function recordHeaders(
       setOwn(out, name, applyMode(rules, mode, Array.isArray(value) ? value.join(', ') : value)!);
     }
   }
-  return out;
+  return { headers: out, sorted };
 }

@@ -52,3 +52,8 @@ export { parseSize } from './file-transport.js';
 /** Option checks for transport authors: each throws an AuditConfigError naming the option and the fix. */
 export { booleanAt, describe as describeValue, fail as failOption, integerAt, isPlainObject, objectAt, onlyKeys, stringAt, stringListAt } from './validate.js';
 export { closeOnSignals, type Closable, type ShutdownOptions } from './shutdown.js';
+export { verifyAuditLog, collectFiles, type VerifyOptions, type VerifyReport, type Problem, type ProblemKind, type ChainSummary } from './verify.js';
+export { loadSigningKey, loadVerifyingKey, type PrivateKeySource, type PublicKeySource, type SigningKey, type VerifyingKey } from './signing-key.js';
+export { canonicalJson } from './canonical.js';
+export { CHAIN_START_EVENT, CHECKPOINT_EVENT, GENESIS, linkHash, type CheckpointPayload } from './chain.js';
+export type { ChainOptions } from './file-transport.js';

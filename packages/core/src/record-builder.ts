@@ -5,6 +5,7 @@ import type { CompletionFacts } from './facts.js';
 import { recordHeaders } from './headers.js';
 import { uuidv7 } from './ids.js';
 import type { ResolvedOptions } from './options.js';
+import { markUnsorted } from './serialize.js';
 import { redactValue, STRING_CUT, wellFormed } from './redact.js';
 import {
   REQUEST_EVENT,
@@ -59,15 +60,18 @@ export function buildRecords(opts: ResolvedOptions, input: RecordInput): Request
   // An unmatched request has no route, so no bindings: a catch-all parameter would hold the raw path.
   const bindings = redactValue(rules, 'bindings', facts.route === undefined ? {} : (facts.params ?? {}), opts.limits.bodyBytes);
   const body = recordBody(facts.body, headers, rules, opts.limits.bodyBytes);
+  const recorded = recordHeaders(headers, opts.maskedHeaders, rules);
+  // Keys in canonical order throughout (see canonical.ts).
   const httpRequest: RecordedHttpRequest = {
-    method: ctx.start.method,
-    headers: recordHeaders(headers, opts.maskedHeaders, rules),
     body: body.body,
-    body_type: body.body_type,
     body_bytes: body.body_bytes,
     body_recorded: body.body_recorded,
+    body_type: body.body_type,
+    headers: recorded.headers,
+    method: ctx.start.method,
   };
   const sharedTruncated = query.truncated || bindings.truncated || body.truncated;
+  const sharedSorted = query.sorted && bindings.sorted && body.sorted && recorded.sorted;
 
   const status = statusOf(facts);
   const result = resultOf(facts, status);
@@ -78,37 +82,40 @@ export function buildRecords(opts: ResolvedOptions, input: RecordInput): Request
   const target = ctx.targetData === undefined ? null : recordTarget(ctx.targetData, opts);
 
   const make = (event: string, meta: unknown, opResult: OperationResult, recTarget: AuditTarget | null): RequestRecord => {
-    const m = meta === undefined ? { value: {}, truncated: false } : redactValue(rules, 'meta', meta, opts.limits.metaBytes);
+    const m = meta === undefined ? { value: {}, truncated: false, sorted: true } : redactValue(rules, 'meta', meta, opts.limits.metaBytes);
     const metaValue = m.value !== null && typeof m.value === 'object' && !Array.isArray(m.value) ? (m.value as JsonObject) : {};
-    return {
-      id: uuidv7(timeMs),
-      time: input.timeMicros,
-      ts,
-      level: opResult === 'success' ? 'info' : 'warn',
-      event,
-      node: opts.node,
-      request_id: input.requestId,
-      from: input.from,
-      source: source === null ? null : wellFormed(source),
-      source_verified: verified,
-      source_ip: input.sourceIp,
-      auth_type: input.auth.type,
-      auth_error: input.auth.error,
-      user_agent: userAgentOf(headers['user-agent'], opts.limits.userAgent),
-      operation_id: input.operationId,
-      operation_type: input.operationType,
-      operation_result: opResult,
-      http_method: ctx.start.method.toLowerCase(),
-      http_status_code: status,
-      duration_ms: input.durationMs,
+    // Fields in canonical (sorted) order: JSON.stringify then writes RFC 8785 canonical JSON.
+    const record: RequestRecord = {
       aborted: facts.aborted,
+      auth_error: input.auth.error,
+      auth_type: input.auth.type,
       bindings: bindings.value as JsonObject,
-      query_string: query.value as JsonObject,
+      duration_ms: input.durationMs,
+      event,
+      from: input.from,
+      http_method: ctx.start.method.toLowerCase(),
       http_request: httpRequest,
-      target: recTarget,
+      http_status_code: status,
+      id: uuidv7(timeMs),
+      level: opResult === 'success' ? 'info' : 'warn',
       meta: metaValue,
+      node: opts.node,
+      operation_id: input.operationId,
+      operation_result: opResult,
+      operation_type: input.operationType,
+      query_string: query.value as JsonObject,
+      request_id: input.requestId,
+      source: source === null ? null : wellFormed(source),
+      source_ip: input.sourceIp,
+      source_verified: verified,
+      target: recTarget,
+      time: input.timeMicros,
       truncated: sharedTruncated || m.truncated,
+      ts,
+      user_agent: userAgentOf(headers['user-agent'], opts.limits.userAgent),
     };
+    if (!(sharedSorted && m.sorted)) markUnsorted(record);
+    return record;
   };
 
   const records: RequestRecord[] = [];
@@ -129,7 +136,7 @@ function recordTarget(target: AuditTarget, opts: ResolvedOptions): AuditTarget |
   const { value } = redactValue(opts.redaction, 'target', { type: target.type, id: target.id, name: target.name }, 1024);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
   const out: AuditTarget = {};
-  for (const k of ['type', 'id', 'name'] as const) {
+  for (const k of ['id', 'name', 'type'] as const) {
     const v = (value as JsonObject)[k];
     if (typeof v === 'string') out[k] = v;
     else if (typeof v === 'number') out[k] = String(v);

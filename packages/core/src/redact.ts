@@ -1,3 +1,4 @@
+import { compareKeys, isArrayIndex } from './canonical.js';
 import { hmacValue } from './hmac.js';
 import type { JsonValue } from './record.js';
 
@@ -148,6 +149,8 @@ export function keywordModeOf(rules: RedactionRules, key: string): RedactMode | 
 interface WalkState {
   budget: number;
   truncated: boolean;
+  /** The copy's insertion order is not canonical (array-index keys, or a marker added at the end). */
+  unsorted: boolean;
   readonly ancestors: object[];
   readonly rules: RedactionRules;
 }
@@ -157,6 +160,11 @@ export interface RedactResult {
   value: JsonValue | undefined;
   /** True when anything was cut: a byte budget, the depth limit, or a long string. */
   truncated: boolean;
+  /**
+   * Objects in the copy have their keys in canonical (sorted) insertion order, so JSON.stringify
+   * writes canonical JSON; false when that could not be arranged (see canonical.ts).
+   */
+  sorted: boolean;
 }
 
 /**
@@ -164,10 +172,10 @@ export interface RedactResult {
  * the JSON it will become, counted in UTF-16 code units).
  */
 export function redactValue(rules: RedactionRules, root: RedactRoot, value: unknown, budget: number): RedactResult {
-  const state: WalkState = { budget, truncated: false, ancestors: [], rules };
+  const state: WalkState = { budget, truncated: false, unsorted: false, ancestors: [], rules };
   const pathRoot = rules.paths.get(root);
   const value2 = copyValue(value, 0, pathRoot ? [pathRoot] : undefined, state);
-  return { value: value2, truncated: state.truncated };
+  return { value: value2, truncated: state.truncated, sorted: !state.unsorted };
 }
 
 /** Applies a rule's mode to a value. `undefined` means "remove". */
@@ -321,15 +329,19 @@ function copyObject(
   const out: { [key: string]: JsonValue } = {};
   state.budget -= 2;
   state.ancestors.push(identity);
+  // Copy in canonical key order, so the copy serialises as canonical JSON (see canonical.ts).
   const keys = Object.keys(obj);
+  if (keys.length > 1) keys.sort(compareKeys);
   const n = keys.length;
   for (let i = 0; i < n; i++) {
     if (state.budget <= 0) {
       setOwn(out, TRUNCATED_KEY, n - i);
       state.truncated = true;
+      state.unsorted = true;
       break;
     }
     const key = keys[i]!;
+    if (isArrayIndex(key)) state.unsorted = true;
     const childPaths = paths === undefined ? undefined : nextPathNodes(paths, key);
     const mode = pathModeOf(childPaths) ?? keywordModeOf(state.rules, key);
     let raw: unknown;

@@ -143,6 +143,29 @@ describe('the documented rsyslog configuration', () => {
   });
 });
 
+describe('checkpoints shipped to syslog (docs/tamper-evidence.md)', () => {
+  it('every checkpoint the chained file makes also reaches rsyslog, as the docs show', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const rs = await Rsyslog.start({ protocol: 'tcp' });
+    const file = new AuditFileTransport({ path: join(spoolDir(), 'audit.log'), chain: { key: generateKeyPairSync('ed25519').privateKey, checkpointEvery: 10 } });
+    const syslog = new AuditSyslogTransport({ protocol: 'tcp', port: rs.port, ...fast });
+    const shipped: Array<Promise<void>> = [];
+    file.on('checkpoint', ({ line }: { line: string }) => shipped.push(syslog.writeRecords([JSON.parse(line)]).catch(() => undefined)));
+    const app = await auditedApp({ sinks: [file, syslog] });
+    try {
+      for (let n = 1; n <= 25; n++) await app.post(n);
+    } finally {
+      await app.close();
+      await Promise.all(shipped);
+      await rs.stop();
+    }
+    const checkpoints = rs.records().filter((r) => r.event === 'audit.checkpoint');
+    const inFile = readFileSync(file.path, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.event === 'audit.checkpoint');
+    assert.ok(inFile.length >= 2, `${inFile.length} checkpoints in the file`);
+    assert.deepEqual(checkpoints.map((c) => c.checkpoint), inFile.map((c) => c.checkpoint), 'the same JWS in both places');
+  });
+});
+
 describe('syslog faults', () => {
   for (const protocol of ['tcp', 'tls'] as const) {
     it(`${protocol}: rsyslog stopped and restarted mid-stream: nothing lost, in order, the spooled gap replayed exactly once`, async (t) => {

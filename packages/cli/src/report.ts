@@ -1,0 +1,27 @@
+import { basename } from 'node:path';
+import type { VerifyReport } from '@auditkit/core';
+
+/** The human form of a verification report; `--json` prints the report itself. */
+export function formatReport(report: VerifyReport): string {
+  const out: string[] = [];
+  const n = (x: number): string => x.toLocaleString('en-US');
+  out.push(`auditkit verify: ${n(report.files.length)} file(s), ${n(report.records)} record(s), ${n(report.checkpoints)} checkpoint(s), ${report.chains.length} chain(s)`);
+  for (const c of report.chains) {
+    const state = c.closed ? 'closed' : c.signedThrough === c.lastSeq ? 'signed to its head' : `signed through ${n(c.signedThrough)}`;
+    out.push(`  chain ${c.chain}: seq ${n(c.firstSeq)}-${n(c.lastSeq)}, ${state}`);
+  }
+  const place = (p: VerifyReport['problems'][number]): string =>
+    [p.file ? `${basename(p.file)}${p.line ? ':' + p.line : ''}` : '', p.seq !== undefined ? `seq ${p.seq}${p.seqEnd !== undefined && p.seqEnd !== p.seq ? '-' + p.seqEnd : ''}` : '']
+      .filter(Boolean)
+      .join(' ');
+  for (const severity of ['error', 'warning'] as const) {
+    const list = report.problems.filter((p) => p.severity === severity);
+    if (list.length === 0) continue;
+    out.push('');
+    out.push(severity === 'error' ? `PROBLEMS (${list.length}):` : `WARNINGS (${list.length}):`);
+    for (const p of list) out.push(`  ${p.kind.padEnd(20)} ${place(p).padEnd(40)} ${p.message}`);
+  }
+  out.push('');
+  out.push(report.ok ? 'INTACT' : `TAMPERED OR DAMAGED: ${report.errors} problem(s)`);
+  return out.join('\n') + '\n';
+}
