@@ -10,8 +10,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MESSAGE } from 'triple-beam';
-import { AuditFileTransport, canonicalJson, verifyAuditLog, type AuditFileOptions, type AuditRecord } from '@auditkit/core';
+import { AuditEntry, AuditFileTransport, canonicalJson, verifyAuditLog, type AuditFileOptions } from '@auditkit/core';
 import { produce } from './lib/produce.js';
 
 const N = Number(process.env.RECORDS ?? 100_000);
@@ -22,22 +21,21 @@ const chain = { key: privateKey, checkpointEvery: 1000 };
 const pipeline = async (file: AuditFileOptions): Promise<number> => (await produce({ file }, N)).perSecond;
 
 /** A realistic record, serialised once, for the transport-only runs. */
-async function sampleRecords(): Promise<AuditRecord[]> {
+async function sampleEntries(): Promise<AuditEntry[]> {
   const path = join(dir(), 'sample.log');
   await produce({ file: path }, 1);
   const { readFileSync } = await import('node:fs');
   const record = JSON.parse(readFileSync(path, 'utf8'));
   return Array.from({ length: 512 }, (_, i) => {
-    const r = { ...record, id: `${record.id.slice(0, -6)}${String(i).padStart(6, '0')}` } as AuditRecord;
-    (r as unknown as Record<symbol, string>)[MESSAGE] = canonicalJson(r);
-    return r;
+    const r = { ...record, id: `${record.id.slice(0, -6)}${String(i).padStart(6, '0')}` };
+    return AuditEntry.fromLine(canonicalJson(r));
   });
 }
 
-async function transportOnly(options: AuditFileOptions, batch: AuditRecord[]): Promise<number> {
+async function transportOnly(options: AuditFileOptions, batch: AuditEntry[]): Promise<number> {
   const t = new AuditFileTransport(options);
   const started = performance.now();
-  for (let written = 0; written < N; written += batch.length) await t.writeRecords(batch);
+  for (let written = 0; written < N; written += batch.length) await t.writeEntries(batch);
   await new Promise<void>((resolve) => {
     t.once('finish', () => resolve());
     t.end();
@@ -46,7 +44,7 @@ async function transportOnly(options: AuditFileOptions, batch: AuditRecord[]): P
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const batch = await sampleRecords();
+const batch = await sampleEntries();
 const results: Record<string, number[]> = { pipe: [], pipeChain: [], sink: [], sinkChain: [] };
 for (let r = 0; r < RUNS; r++) {
   results.sink!.push(await transportOnly({ path: join(dir(), 'a.log') }, batch));

@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { MESSAGE } from 'triple-beam';
-import { AuditFileTransport, canonicalJson, type AuditRecord } from '@auditkit/core';
+import { AuditEntry, AuditFileTransport, canonicalJson } from '@auditkit/core';
 
 /** The auditkit command as an operator runs it: a real process, its output and its exit code. */
 
@@ -19,12 +18,8 @@ function dir(): string {
 
 async function writeLog(path: string, keyFile: string, records: number): Promise<void> {
   const t = new AuditFileTransport({ path, chain: { key: { file: keyFile }, checkpointEvery: 5 } });
-  const batch = Array.from({ length: records }, (_, i) => {
-    const r = { event: 'request', id: `r${i}`, level: 'info', source: 'alice' } as unknown as AuditRecord;
-    (r as unknown as Record<symbol, string>)[MESSAGE] = canonicalJson(r);
-    return r;
-  });
-  await t.writeRecords(batch);
+  const batch = Array.from({ length: records }, (_, i) => new AuditEntry(canonicalJson({ event: 'request', id: `r${i}`, level: 'info', source: 'alice' })));
+  await t.writeEntries(batch);
   await new Promise<void>((resolve) => {
     t.once('finish', () => resolve());
     t.end();

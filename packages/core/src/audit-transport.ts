@@ -1,15 +1,15 @@
 import TransportStream from 'winston-transport';
-import { MESSAGE } from 'triple-beam';
-import type { AuditRecord } from './record.js';
+import { AuditEntry } from './entry.js';
 
 /**
  * Base class of auditkit's own Winston transports (file, syslog, ...).
  *
  * A plain Winston transport acknowledges a record when its `log()` calls back, which for Winston's
- * File transport happens before the bytes reach the file. auditkit's transports add `writeRecords`,
+ * File transport happens before the bytes reach the file. auditkit's transports add `writeEntries`,
  * which resolves only once the batch is really written (and rejects, leaving the transport usable,
- * when it is not), so the pipeline can count, retry and report precisely. They remain ordinary Winston
- * transports: `log`/`logv` work in any Winston logger.
+ * when it is not), so the pipeline can count, retry and report precisely. They take entries (each
+ * record's canonical JSON line, see entry.ts), not objects. They remain ordinary Winston transports:
+ * `log`/`logv` work in any Winston logger.
  */
 export abstract class AuditTransport extends TransportStream {
   /** A short name for counters and fault reports, e.g. `file:/var/log/audit.log`. */
@@ -25,16 +25,10 @@ export abstract class AuditTransport extends TransportStream {
   readonly network: boolean = false;
 
   /** Writes a batch; resolves when the transport's durability promise holds for all of it. */
-  abstract writeRecords(records: readonly AuditRecord[]): Promise<void>;
+  abstract writeEntries(entries: readonly AuditEntry[]): Promise<void>;
 
   /** Flushes and releases resources. Called once, after the last write has settled. */
   protected abstract closeSink(): Promise<void>;
-
-  /** The JSON line for a record, reusing the serialisation the pipeline already made. */
-  protected lineOf(record: AuditRecord): string {
-    const prepared = (record as unknown as Record<symbol, unknown>)[MESSAGE];
-    return typeof prepared === 'string' ? prepared : JSON.stringify(record);
-  }
 
   override log(info: unknown, callback: () => void): void {
     this.#logMany([info], callback);
@@ -49,11 +43,10 @@ export abstract class AuditTransport extends TransportStream {
   }
 
   #logMany(infos: unknown[], callback: () => void): void {
-    const records = infos.map((info) => {
-      if (!this.format) return info as AuditRecord;
-      return this.format.transform(Object.assign({}, info) as never, (this.format as { options?: object }).options) as unknown as AuditRecord;
-    });
-    this.writeRecords(records.filter(Boolean)).then(
+    const records = infos
+      .map((info) => (this.format ? this.format.transform(Object.assign({}, info) as never, (this.format as { options?: object }).options) : info))
+      .filter((r): r is object => typeof r === 'object' && r !== null);
+    this.writeEntries(records.map((r) => AuditEntry.fromRecord(r))).then(
       () => {
         this.emit('logged', records);
         callback();

@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { LEVEL, MESSAGE } from 'triple-beam';
-import type { AuthResult } from './auth.js';
+import { NO_AUTH } from './auth.js';
 import { SinkChannel, withDeadline, type DropReason, type PendingDrop, type SinkStats } from './channel.js';
 import { nowMicros } from './clock.js';
 import { AuditContext, type ContextOwner } from './context.js';
@@ -11,9 +10,10 @@ import type { AdapterBinding, AuditFacts, CompletionFacts, StartFacts } from './
 import { isAcceptableRequestId, uuidv7 } from './ids.js';
 import { resolveOptions, type AuditOptions, type ResolvedOptions, type ResolvedSink } from './options.js';
 import { normalizeTemplate } from './route-pattern.js';
-import { DROPPED_EVENT, UNMATCHED_ROUTE, type AuditRecord, type DroppedRecord, type RequestRecord } from './record.js';
-import { buildRecords, type RecordInput } from './record-builder.js';
-import { serializeRecord } from './serialize.js';
+import { canonicalJson } from './canonical.js';
+import { AuditEntry } from './entry.js';
+import { DROPPED_EVENT, UNMATCHED_ROUTE, type DroppedRecord } from './record.js';
+import { buildEntries, OversizeRecord, type RecordInput } from './record-builder.js';
 import { Spool } from './spool.js';
 import { LoggerTarget, TransportTarget, type SinkTarget } from './winston-targets.js';
 
@@ -46,7 +46,7 @@ const WARN_INTERVAL_MS = 60_000;
 
 /** What a request's records are, once policy and auth have spoken. */
 interface Built {
-  records: RequestRecord[];
+  entries: Array<AuditEntry | OversizeRecord>;
   includesRequest: boolean;
 }
 
@@ -289,7 +289,7 @@ export class Auditor extends EventEmitter implements ContextOwner {
       }
     }
 
-    const base: Omit<RecordInput, 'auth'> = {
+    const input: RecordInput = {
       ctx,
       facts,
       operationId,
@@ -297,39 +297,48 @@ export class Auditor extends EventEmitter implements ContextOwner {
       from,
       sourceIp,
       requestId: ctx.requestId,
+      auth: NO_AUTH,
       timeMicros,
       durationMs: Math.round((completedAt - ctx.startedAt) * 1000) / 1000,
       includeRequest,
     };
-    const make = (auth: AuthResult): Built => ({ records: buildRecords(opts, { ...base, auth }), includesRequest: includeRequest });
     const auth = opts.auth.detect(ctx.start.headers);
-    return auth instanceof Promise ? auth.then(make) : make(auth);
+    if (!(auth instanceof Promise)) {
+      input.auth = auth;
+      return { entries: buildEntries(opts, input), includesRequest: includeRequest };
+    }
+    return auth.then((verified) => {
+      input.auth = verified;
+      return { entries: buildEntries(opts, input), includesRequest: includeRequest };
+    });
   }
 
   /**
-   * Serialises and offers a request's records to every sink. With `wait`, returns for each blocking or
-   * strict sink whether it confirmed (or durably spooled) the request's last record in time.
+   * Offers a request's records to every sink. With `wait`, returns for each blocking or strict sink
+   * whether it confirmed (or durably spooled) the request's last record in time.
    */
   #accept(ctx: AuditContext, built: Built, wait: boolean): Array<[SinkChannel, Promise<boolean>]> {
-    const { records, includesRequest } = built;
-    const last = records.length - 1;
+    const { entries, includesRequest } = built;
+    const last = entries.length - 1;
     const outcomes: Array<[SinkChannel, Promise<boolean>]> = [];
     for (let i = 0; i <= last; i++) {
-      const record = records[i]!;
-      const line = this.#serialize(record);
+      const entry = entries[i]!;
+      if (entry instanceof OversizeRecord) {
+        this.#fault('AUDITKIT_RECORDS_DROPPED', `a record of ${entry.bytes} bytes is over limits.recordBytes (${this.options.limits.recordBytes}) even without its body; it is dropped`);
+      }
       // The request record (always last) uses the places strict mode reserved for it.
       const usesReservation = ctx.reserved && includesRequest && i === last;
       for (const channel of this.#channels) {
         const reserved = usesReservation && channel.mode === 'strict';
-        if (line === undefined) {
+        if (entry instanceof OversizeRecord) {
           channel.drop('oversize');
           if (reserved) channel.release();
           continue;
         }
         if (wait && i === last && channel.mode !== 'async') {
-          outcomes.push([channel, this.#offerAndWait(channel, record, line, reserved)]);
+          outcomes.push([channel, this.#offerAndWait(channel, entry, reserved)]);
         } else {
-          channel.offer(record, line, reserved);
+          channel.offer(entry, reserved);
         }
       }
     }
@@ -338,7 +347,7 @@ export class Auditor extends EventEmitter implements ContextOwner {
     return outcomes;
   }
 
-  #offerAndWait(channel: SinkChannel, record: AuditRecord, line: string, reserved: boolean): Promise<boolean> {
+  #offerAndWait(channel: SinkChannel, entry: AuditEntry, reserved: boolean): Promise<boolean> {
     return new Promise<boolean>((resolve) => {
       let settled = false;
       const timer = setTimeout(() => {
@@ -355,32 +364,8 @@ export class Auditor extends EventEmitter implements ContextOwner {
         clearTimeout(timer);
         resolve(ok);
       };
-      channel.offer(record, line, reserved, { resolve: () => done(true), reject: () => done(false) });
+      channel.offer(entry, reserved, { resolve: () => done(true), reject: () => done(false) });
     });
-  }
-
-  /**
-   * JSON for a record, once, shared by every sink. A record over `limits.recordBytes` first loses its
-   * body and meta (Kubernetes drops request and response objects); one still too large is dropped.
-   */
-  #serialize(record: AuditRecord): string | undefined {
-    const r = record as unknown as Record<symbol, unknown>;
-    r[LEVEL] = record.level;
-    const limit = this.options.limits.recordBytes;
-    let line = serializeRecord(record);
-    if (line.length * 3 > limit && Buffer.byteLength(line) > limit && record.event !== DROPPED_EVENT) {
-      const rec = record as RequestRecord;
-      rec.http_request = { ...rec.http_request, body: null, body_recorded: rec.http_request.body_recorded === 'none' ? 'none' : 'truncated' };
-      rec.meta = {};
-      rec.truncated = true;
-      line = serializeRecord(rec);
-      if (Buffer.byteLength(line) > limit) {
-        this.#fault('AUDITKIT_RECORDS_DROPPED', `a record of ${Buffer.byteLength(line)} bytes is over limits.recordBytes (${limit}) even without its body; it is dropped`);
-        return undefined;
-      }
-    }
-    r[MESSAGE] = line;
-    return line;
   }
 
   #refuse(ctx: AuditContext, why: string): void {
@@ -435,7 +420,7 @@ export class Auditor extends EventEmitter implements ContextOwner {
     }
   }
 
-  #droppedRecord(sink: string, drop: PendingDrop): DroppedRecord {
+  #droppedRecord(sink: string, drop: PendingDrop): AuditEntry {
     const time = nowMicros();
     const record: DroppedRecord = {
       dropped: drop.count,
@@ -450,8 +435,7 @@ export class Auditor extends EventEmitter implements ContextOwner {
       time,
       ts: this.options.formatter.format(time),
     };
-    this.#serialize(record);
-    return record;
+    return new AuditEntry(canonicalJson(record), record);
   }
 
   #hookFailed(what: string, err: unknown): void {

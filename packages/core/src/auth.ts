@@ -41,7 +41,8 @@ export interface AuthResult {
 export const DEFAULT_API_KEY_HEADERS = ['x-api-key', 'api-key'];
 export const DEFAULT_SESSION_COOKIES = ['connect.sid', 'koa.sess', 'sessionid', 'session', 'sid'];
 
-const NONE: AuthResult = Object.freeze({ type: 'none', source: null, verified: false, error: null });
+/** No credential on the request. */
+export const NO_AUTH: AuthResult = Object.freeze({ type: 'none', source: null, verified: false, error: null });
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const RESOLVE_CACHE_MAX = 1024;
 const RESOLVE_TTL_MS = 60_000;
@@ -81,7 +82,7 @@ export class AuthDetector {
     if (typeof headers.cookie === 'string' && hasCookie(headers.cookie, this.#sessionCookies)) {
       return { type: 'session', source: null, verified: false, error: null };
     }
-    return NONE;
+    return NO_AUTH;
   }
 
   #bearer(token: string): AuthResult | Promise<AuthResult> {

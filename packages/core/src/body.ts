@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { redactValue, type RedactionRules } from './redact.js';
-import type { BodyRecorded, JsonValue } from './record.js';
+import { redactJson, type RedactionRules } from './redact.js';
+import type { BodyRecorded } from './record.js';
 
 /**
  * The request body as recorded. A parsed body (JSON, or a form a body parser turned into an object)
@@ -10,12 +10,12 @@ import type { BodyRecorded, JsonValue } from './record.js';
  */
 
 export interface RecordedBody {
-  body: JsonValue | null;
+  /** The redacted body as canonical JSON text; `null` when absent or not structured. */
+  json: string;
   body_type: string | null;
   body_bytes: number | null;
   body_recorded: BodyRecorded;
   truncated: boolean;
-  sorted: boolean;
 }
 
 function contentType(headers: IncomingHttpHeaders): string | null {
@@ -39,27 +39,21 @@ function isStructured(body: unknown): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-export function recordBody(
-  body: unknown,
-  headers: IncomingHttpHeaders,
-  rules: RedactionRules,
-  budget: number,
-): RecordedBody {
+export function recordBody(body: unknown, headers: IncomingHttpHeaders, rules: RedactionRules, budget: number): RecordedBody {
   const type = contentType(headers);
   const length = contentLength(headers);
   if (isStructured(body)) {
     // An empty object is what some parsers leave when there was no body at all.
     if ((length === null || length === 0) && headers['transfer-encoding'] === undefined && isEmptyObject(body)) {
-      return { body: null, body_type: type, body_bytes: null, body_recorded: 'none', truncated: false, sorted: true };
+      return { json: 'null', body_type: type, body_bytes: null, body_recorded: 'none', truncated: false };
     }
-    const { value, truncated, sorted } = redactValue(rules, 'body', body, budget);
+    const { json, truncated } = redactJson(rules, 'body', body, budget);
     return {
-      body: value === undefined ? null : value,
+      json: json ?? 'null',
       body_type: type,
       body_bytes: length,
       body_recorded: truncated ? 'truncated' : 'full',
       truncated,
-      sorted,
     };
   }
   let bytes = length;
@@ -67,12 +61,11 @@ export function recordBody(
   else if (body instanceof Uint8Array) bytes = body.byteLength;
   const present = bytes !== null && bytes > 0 ? true : body !== undefined && body !== null;
   return {
-    body: null,
+    json: 'null',
     body_type: type,
     body_bytes: bytes,
     body_recorded: present || (length ?? 0) > 0 ? 'summary' : 'none',
     truncated: false,
-    sorted: true,
   };
 }
 

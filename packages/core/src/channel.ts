@@ -1,6 +1,6 @@
-import { LEVEL, MESSAGE } from 'triple-beam';
 import { BoundedQueue } from './queue.js';
-import type { AuditRecord, DroppedRecord } from './record.js';
+import { AuditEntry } from './entry.js';
+import type { DroppedRecord } from './record.js';
 import type { Spool, SpoolEntry } from './spool.js';
 import type { SinkTarget } from './winston-targets.js';
 
@@ -44,7 +44,7 @@ export interface SinkStats {
 export type DropReason = DroppedRecord['reason'];
 
 export interface ChannelHooks {
-  makeDroppedRecord(sink: string, drop: PendingDrop): DroppedRecord;
+  makeDroppedRecord(sink: string, drop: PendingDrop): AuditEntry;
   onDropStart(sink: string, reason: DropReason): void;
   onWriteFailed(sink: string, err: unknown, count: number, spooling: boolean): void;
   onRecovered(sink: string, backlog: number): void;
@@ -75,7 +75,8 @@ interface Waiter {
 }
 
 interface Entry {
-  record: AuditRecord;
+  /** `undefined` for a spooled line that is not a record (it still moves the spool's cursor). */
+  entry: AuditEntry | undefined;
   line: string;
   waiter: Waiter | undefined;
   spooled: SpoolEntry | undefined;
@@ -106,15 +107,6 @@ export function withDeadline(p: Promise<unknown>, ms: number): Promise<void> {
       timer = setTimeout(resolve, ms);
     }),
   ]).finally(() => clearTimeout(timer));
-}
-
-/** The record object a transport needs, rebuilt from a spooled line. */
-function fromLine(line: string): AuditRecord {
-  const record = JSON.parse(line) as AuditRecord;
-  const r = record as unknown as Record<symbol, unknown>;
-  r[MESSAGE] = line;
-  r[LEVEL] = record.level;
-  return record;
 }
 
 export class SinkChannel {
@@ -180,10 +172,11 @@ export class SinkChannel {
    * Takes a record (its serialised line already made). `waiter`, for blocking and strict sinks, is
    * settled once the record is confirmed, or durably in the spool, or cannot be.
    */
-  offer(record: AuditRecord, line: string, reserved: boolean, waiter?: Waiter): boolean {
+  offer(record: AuditEntry, reserved: boolean, waiter?: Waiter): boolean {
+    const line = record.line;
     if (reserved) this.#reserved--;
     if (this.#closing) return this.#refuse('closed', waiter);
-    const entry: Entry = { record, line, waiter, spooled: undefined };
+    const entry: Entry = { entry: record, line, waiter, spooled: undefined };
     if (this.#spoolActive) {
       if (!this.#spool!.append(line)) return this.#refuse('spool_full', waiter);
       this.#stats.accepted++;
@@ -262,8 +255,10 @@ export class SinkChannel {
     if (this.#scheduled || this.#pumping || this.#backoff) return;
     this.#scheduled = true;
     // setImmediate, not a microtask: every record completed in this turn of the event loop joins one batch.
-    setImmediate(() => void this.#pump());
+    setImmediate(this.#pumpNow);
   }
+
+  readonly #pumpNow = (): void => void this.#pump();
 
   async #pump(): Promise<void> {
     this.#scheduled = false;
@@ -305,14 +300,14 @@ export class SinkChannel {
     }
     const entries: Entry[] = [];
     for (const s of taken) {
-      let record: AuditRecord;
+      let entry: AuditEntry | undefined;
       try {
-        record = fromLine(s.line);
+        entry = AuditEntry.fromLine(s.line);
       } catch {
         // A line that is not JSON cannot be delivered; it still moves the cursor when its batch commits.
-        record = undefined as unknown as AuditRecord;
+        entry = undefined;
       }
-      entries.push({ record, line: s.line, waiter: undefined, spooled: s });
+      entries.push({ entry, line: s.line, waiter: undefined, spooled: s });
     }
     return { entries, fromSpool: true, done: false };
   }
@@ -320,7 +315,7 @@ export class SinkChannel {
   #send(batch: Batch): void {
     const generation = this.#generation;
     this.#inFlight.push(batch);
-    const records = batch.entries.map((e) => e.record).filter((r) => r !== undefined);
+    const records = batch.fromSpool ? batch.entries.flatMap((e) => (e.entry === undefined ? [] : [e.entry])) : batch.entries.map((e) => e.entry!);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no confirmation within ${this.#config.writeTimeoutMs} ms`)), this.#config.writeTimeoutMs);
@@ -356,7 +351,7 @@ export class SinkChannel {
         this.#queue.drop(n);
         this.#sent -= n;
       }
-      const unreadable = b.entries.filter((e) => e.record === undefined).length;
+      const unreadable = b.fromSpool ? b.entries.filter((e) => e.entry === undefined).length : 0;
       this.#stats.written += n - unreadable;
       this.#stats.failed += unreadable;
       for (const e of b.entries) e.waiter?.resolve();
@@ -473,13 +468,13 @@ export class SinkChannel {
     const drop = this.#pendingDrop;
     if (!drop || this.#closed) return;
     const record = this.#hooks.makeDroppedRecord(this.name, drop);
-    const line = (record as unknown as Record<symbol, string>)[MESSAGE]!;
+    const line = record.line;
     if (this.#spoolActive) {
       if (!this.#spool!.append(line)) return;
       this.#scheduleSpoolFlush(undefined);
     } else {
       if (this.#queue.length >= this.#queue.capacity) return;
-      this.#queue.pushOver({ record, line, waiter: undefined, spooled: undefined });
+      this.#queue.pushOver({ entry: record, line, waiter: undefined, spooled: undefined });
     }
     this.#pendingDrop = undefined;
     this.#stats.accepted++;

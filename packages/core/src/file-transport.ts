@@ -9,7 +9,7 @@ import { ChainWriter, GENESIS, jwsDigest, newChainId } from './chain.js';
 import { computeLineHash, isCheckpointLine, parseHeader, peekCheckpoint, splitLines } from './chain-line.js';
 import { AuditConfigError } from './errors.js';
 import { checkSigningKey, loadSigningKey, type PrivateKeySource } from './signing-key.js';
-import type { AuditRecord } from './record.js';
+import type { AuditEntry } from './entry.js';
 import { booleanAt, describe, fail, integerAt, isPlainObject, onlyKeys, stringAt } from './validate.js';
 
 /**
@@ -185,14 +185,14 @@ export class AuditFileTransport extends AuditTransport {
     this.#maintenance = this.#retain();
   }
 
-  writeRecords(records: readonly AuditRecord[]): Promise<void> {
-    if (records.length === 0) return Promise.resolve();
+  writeEntries(entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
     if (this.settings.chain) {
-      const bodies = records.map((r) => this.lineOf(r));
+      const bodies = entries.map((e) => e.line);
       return this.#serial(() => this.#writeChained(bodies));
     }
     let text = '';
-    for (const r of records) text += this.lineOf(r) + '\n';
+    for (const e of entries) text += e.line + '\n';
     const buffer = Buffer.from(text, 'utf8');
     return this.#serial(async () => {
       if (this.#wouldOverflow(buffer.length)) await this.#rotate(await this.#rotationTarget());

@@ -1,10 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { compareKeys, isArrayIndex } from './canonical.js';
-import { applyMode, keywordModeOf, setOwn, type RedactionRules } from './redact.js';
+import { applyMode, jsonString as quote, keyInfo, type RedactionRules } from './redact.js';
 
 /**
  * Request headers as recorded: every header kept (as EMQX does), the listed ones masked, and any
- * header whose name matches a redaction keyword treated by that keyword's rule.
+ * header whose name matches a redaction keyword treated by that keyword's rule. Written straight to
+ * canonical JSON text, names in sorted order.
  */
 
 export const DEFAULT_MASKED_HEADERS = [
@@ -17,28 +17,35 @@ export const DEFAULT_MASKED_HEADERS = [
   'x-auth-token',
 ];
 
-export function recordHeaders(
-  headers: IncomingHttpHeaders,
-  masked: ReadonlySet<string>,
-  rules: RedactionRules,
-): { headers: { [name: string]: string | string[] }; sorted: boolean } {
-  const out: { [name: string]: string | string[] } = {};
-  let sorted = true;
-  // Canonical key order, as in redaction: the record serialises as canonical JSON.
-  for (const name of Object.keys(headers).sort(compareKeys)) {
-    if (isArrayIndex(name)) sorted = false;
+export function recordHeaders(headers: IncomingHttpHeaders, masked: ReadonlySet<string>, rules: RedactionRules, maskJson: string): string {
+  const names = Object.keys(headers);
+  if (names.length > 1) names.sort();
+  let out = '{';
+  let previous: string | undefined;
+  for (const name of names) {
     const value = headers[name];
     if (value === undefined) continue;
+    const info = keyInfo(rules, name);
+    // Two names that differ only in a lone surrogate are written alike; keep the first.
+    if (info.wellFormed === previous) continue;
+    let text: string;
     if (masked.has(name)) {
-      setOwn(out, name, rules.mask);
+      text = maskJson;
+    } else if (info.mode === undefined) {
+      text = typeof value === 'string' ? quote(value) : Array.isArray(value) ? headerList(value) : quote(String(value));
+    } else if (info.mode === 'remove') {
       continue;
+    } else {
+      text = JSON.stringify(applyMode(rules, info.mode, Array.isArray(value) ? value.join(', ') : value)!);
     }
-    const mode = keywordModeOf(rules, name);
-    if (mode === undefined) {
-      setOwn(out, name, value);
-    } else if (mode !== 'remove') {
-      setOwn(out, name, applyMode(rules, mode, Array.isArray(value) ? value.join(', ') : value)!);
-    }
+    out += (previous === undefined ? '' : ',') + info.prefix + text;
+    previous = info.wellFormed;
   }
-  return { headers: out, sorted };
+  return out + '}';
+}
+
+function headerList(values: readonly unknown[]): string {
+  let out = '[';
+  for (let i = 0; i < values.length; i++) out += (i === 0 ? '' : ',') + quote(String(values[i]));
+  return out + ']';
 }

@@ -15,6 +15,8 @@ let poolOffset = pool.length;
 
 let lastMs = -1;
 let counter = 0;
+/** `lastMs` as the id's first 14 characters and the version digit ("xxxxxxxx-xxxx-7"), made once per millisecond. */
+let msPrefix = '';
 
 function randomBytes8(): number {
   if (poolOffset + 8 > pool.length) {
@@ -31,23 +33,25 @@ export function uuidv7(nowMs: number = Date.now()): string {
     lastMs = nowMs;
     // Start each millisecond at a random point in the lower half so the counter rarely overflows.
     counter = pool[randomBytes8()]! & 0x7ff;
+    msPrefix = '';
   } else {
     counter++;
     if (counter > 0xfff) {
       // More than 2,048 ids in one millisecond: borrow the next millisecond rather than repeat.
       lastMs++;
       counter = 0;
+      msPrefix = '';
     }
   }
-  const ms = lastMs;
+  if (msPrefix === '') {
+    const msHex = lastMs.toString(16).padStart(12, '0');
+    msPrefix = msHex.slice(0, 8) + '-' + msHex.slice(8, 12) + '-7';
+  }
   const r = randomBytes8();
-  const msHex = ms.toString(16).padStart(12, '0');
   return (
-    msHex.slice(0, 8) +
-    '-' +
-    msHex.slice(8, 12) +
-    '-7' +
-    counter.toString(16).padStart(3, '0') +
+    msPrefix +
+    HEX[counter >> 8]![1] +
+    HEX[counter & 0xff] +
     '-' +
     HEX[(pool[r]! & 0x3f) | 0x80] +
     HEX[pool[r + 1]!] +

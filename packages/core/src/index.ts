@@ -41,6 +41,7 @@ export {
 export { watchNodeResponse } from './node-response.js';
 export { withControls, type AuditorControls } from './controls.js';
 export { AuditTransport } from './audit-transport.js';
+export { AuditEntry, type RecordHead, type RequestRecordHead } from './entry.js';
 export { AuditFileTransport, DEFAULT_AUDIT_FILE, type AuditFileOptions } from './file-transport.js';
 export { AuditConfigError, AuditError, AuditFault, ERROR_CODES, type AuditErrorCode } from './errors.js';
 export { hmacValue } from './hmac.js';

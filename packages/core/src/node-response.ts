@@ -3,14 +3,14 @@ import type { AuditContext } from './context.js';
 import type { CompletionFacts } from './facts.js';
 
 /**
- * Completion, as every adapter sees it: the Node response emits `finish` once the last byte is handed
- * to the OS, and `close` when the connection goes; `close` without `finish` means the client left
- * first. Express, Fastify and Koa all sit on a Node ServerResponse, so they share this instead of
- * each framework's own hook (Fastify's onRequestAbort, for one, misses a client that leaves after its
- * body has arrived).
+ * Completion, as every adapter sees it: a Node response emits `close` exactly once, right after
+ * `finish` (the last byte handed to the OS) or when the connection goes first; `close` before
+ * `finish` means the client left. Express, Fastify and Koa all sit on a Node ServerResponse, so they
+ * share this instead of each framework's own hook (Fastify's onRequestAbort, for one, misses a client
+ * that leaves after its body has arrived).
  *
- * The listeners are module-level functions and the per-request state lives on the response under a
- * symbol, so watching a request allocates one small object.
+ * One module-level listener, and the per-request state on the response under a symbol: watching a
+ * request allocates one small object and no closure.
  */
 
 const kWatch = Symbol('auditkit.watch');
@@ -32,17 +32,10 @@ export function watchNodeResponse<Carrier>(
   const watched = res as WatchedResponse;
   if (watched[kWatch]) return;
   watched[kWatch] = { ctx, carrier, facts } as Watch<unknown>;
-  res.once('finish', onFinish);
-  res.once('close', onClose);
-}
-
-function onFinish(this: WatchedResponse): void {
-  this.removeListener('close', onClose);
-  done(this, false);
+  res.on('close', onClose);
 }
 
 function onClose(this: WatchedResponse): void {
-  this.removeListener('finish', onFinish);
   done(this, !this.writableFinished);
 }
 

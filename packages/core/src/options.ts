@@ -530,11 +530,13 @@ function resolveRedaction(
   return {
     redaction: {
       mask,
+      maskJson: JSON.stringify(mask),
       hmacKey,
       maxDepth,
       ...compileKeywords([...byFlat.values()]),
       paths: compilePaths(paths),
       keyCache: new Map(),
+      shapeCache: new Map(),
     },
     maskedHeaders,
   };

@@ -1,24 +1,21 @@
 import type { AuthResult } from './auth.js';
 import { recordBody } from './body.js';
 import type { AuditContext, PendingEvent } from './context.js';
+import { AuditEntry, type RequestRecordHead } from './entry.js';
 import type { CompletionFacts } from './facts.js';
 import { recordHeaders } from './headers.js';
 import { uuidv7 } from './ids.js';
 import type { ResolvedOptions } from './options.js';
-import { markUnsorted } from './serialize.js';
-import { redactValue, STRING_CUT, wellFormed } from './redact.js';
-import {
-  REQUEST_EVENT,
-  type AuditTarget,
-  type JsonObject,
-  type OperationResult,
-  type RecordedHttpRequest,
-  type RequestRecord,
-} from './record.js';
+import { jsonString, redactJson, STRING_CUT, type RedactedJson } from './redact.js';
+import { REQUEST_EVENT, type AuditTarget, type BodyRecorded, type OperationResult } from './record.js';
 
 /**
- * Assembles the records of one request: the request record and any extra events the handler
- * emitted. Everything taken from the request passes through redaction here; nothing raw leaves.
+ * Writes the records of one request: the request record and any extra events the handler emitted.
+ * Everything taken from the request passes through redaction here; nothing raw leaves.
+ *
+ * Each record is written directly as its canonical JSON line (keys in sorted order, RFC 8785), the
+ * parts shared by a request's records (headers, body, query, bindings) once. A record's fields are
+ * documented in record.ts and docs/record-schema.md; the order below is their sorted order.
  */
 
 export interface RecordInput {
@@ -36,6 +33,11 @@ export interface RecordInput {
   includeRequest: boolean;
 }
 
+/** A record over `limits.recordBytes` even without its body and meta: it is dropped and counted. */
+export class OversizeRecord {
+  constructor(readonly bytes: number) {}
+}
+
 /** Status recorded for a client that left before any response was sent (nginx's convention). */
 export const CLIENT_CLOSED_STATUS = 499;
 
@@ -51,80 +53,115 @@ export function resultOf(facts: CompletionFacts, status: number): OperationResul
   return facts.aborted || status >= 400 ? 'failure' : 'success';
 }
 
-export function buildRecords(opts: ResolvedOptions, input: RecordInput): RequestRecord[] {
-  const { ctx, facts } = input;
+/** The `http_request` object: body first, then its description, headers and method (sorted keys). */
+function httpRequestJson(body: string, bytes: number | null, recorded: BodyRecorded, type: string | null, headers: string, method: string): string {
+  return `{"body":${body},"body_bytes":${bytes === null ? 'null' : bytes},"body_recorded":"${recorded}","body_type":${type === null ? 'null' : jsonString(type)},"headers":${headers},"method":${method}}`;
+}
+
+/** The fields every record of one request shares, already as JSON text where they come from the request. */
+interface Shared {
+  head: string;
+  middle: string;
+  tail: string;
+}
+
+export function buildEntries(opts: ResolvedOptions, input: RecordInput): Array<AuditEntry | OversizeRecord> {
+  const { ctx, facts, auth } = input;
   const headers = ctx.start.headers;
   const rules = opts.redaction;
+  const budget = opts.limits.bodyBytes;
 
-  const query = redactValue(rules, 'query', facts.query ?? {}, opts.limits.bodyBytes);
+  const query = redactJson(rules, 'query', facts.query ?? {}, budget);
   // An unmatched request has no route, so no bindings: a catch-all parameter would hold the raw path.
-  const bindings = redactValue(rules, 'bindings', facts.route === undefined ? {} : (facts.params ?? {}), opts.limits.bodyBytes);
-  const body = recordBody(facts.body, headers, rules, opts.limits.bodyBytes);
-  const recorded = recordHeaders(headers, opts.maskedHeaders, rules);
-  // Keys in canonical order throughout (see canonical.ts).
-  const httpRequest: RecordedHttpRequest = {
-    body: body.body,
-    body_bytes: body.body_bytes,
-    body_recorded: body.body_recorded,
-    body_type: body.body_type,
-    headers: recorded.headers,
-    method: ctx.start.method,
-  };
+  const bindings: RedactedJson = facts.route === undefined ? { json: '{}', truncated: false } : redactJson(rules, 'bindings', facts.params ?? {}, budget);
+  const body = recordBody(facts.body, headers, rules, budget);
+  const headersJson = recordHeaders(headers, opts.maskedHeaders, rules, rules.maskJson);
+  const methodJson = jsonString(ctx.start.method);
+  const httpRequest = httpRequestJson(body.json, body.body_bytes, body.body_recorded, body.body_type, headersJson, methodJson);
   const sharedTruncated = query.truncated || bindings.truncated || body.truncated;
-  const sharedSorted = query.sorted && bindings.sorted && body.sorted && recorded.sorted;
 
   const status = statusOf(facts);
   const result = resultOf(facts, status);
-  const source = ctx.operatorName !== undefined ? ctx.operatorName.slice(0, 256) : input.auth.source;
-  const verified = ctx.operatorName !== undefined ? ctx.operatorVerified : input.auth.verified;
+  const source = ctx.operatorName !== undefined ? ctx.operatorName.slice(0, 256) : auth.source;
+  const verified = ctx.operatorName !== undefined ? ctx.operatorVerified : auth.verified;
   const ts = opts.formatter.format(input.timeMicros);
   const timeMs = Math.floor(input.timeMicros / 1000);
-  const target = ctx.targetData === undefined ? null : recordTarget(ctx.targetData, opts);
+  const target = ctx.targetData === undefined ? 'null' : targetJson(ctx.targetData, opts);
+  const httpMethod = ctx.start.method.toLowerCase();
+  const sourceJson = source === null ? 'null' : jsonString(source);
+  const userAgent = userAgentOf(headers['user-agent'], opts.limits.userAgent);
 
-  const make = (event: string, meta: unknown, opResult: OperationResult, recTarget: AuditTarget | null): RequestRecord => {
-    const m = meta === undefined ? { value: {}, truncated: false, sorted: true } : redactValue(rules, 'meta', meta, opts.limits.metaBytes);
-    const metaValue = m.value !== null && typeof m.value === 'object' && !Array.isArray(m.value) ? (m.value as JsonObject) : {};
-    // Fields in canonical (sorted) order: JSON.stringify then writes RFC 8785 canonical JSON.
-    const record: RequestRecord = {
-      aborted: facts.aborted,
-      auth_error: input.auth.error,
-      auth_type: input.auth.type,
-      bindings: bindings.value as JsonObject,
-      duration_ms: input.durationMs,
-      event,
-      from: input.from,
-      http_method: ctx.start.method.toLowerCase(),
-      http_request: httpRequest,
-      http_status_code: status,
-      id: uuidv7(timeMs),
-      level: opResult === 'success' ? 'info' : 'warn',
-      meta: metaValue,
-      node: opts.node,
-      operation_id: input.operationId,
-      operation_result: opResult,
-      operation_type: input.operationType,
-      query_string: query.value as JsonObject,
-      request_id: input.requestId,
-      source: source === null ? null : wellFormed(source),
-      source_ip: input.sourceIp,
-      source_verified: verified,
-      target: recTarget,
+  // A record is `head` + its own event/id/level/meta + `middle` + its own result/target + `tail`.
+  const shared: Shared = {
+    head:
+      `{"aborted":${facts.aborted},"auth_error":${auth.error === null ? 'null' : `"${auth.error}"`},"auth_type":"${auth.type}",` +
+      `"bindings":${objectJson(bindings)},"duration_ms":${numberJson(input.durationMs)},`,
+    middle: `,"node":${jsonString(opts.node)},"operation_id":${jsonString(input.operationId)},`,
+    tail:
+      `,"query_string":${objectJson(query)},"request_id":${jsonString(input.requestId)},"source":${sourceJson},"source_ip":${jsonString(input.sourceIp)},` +
+      `"source_verified":${verified},`,
+  };
+  const end = `,"time":${input.timeMicros},`;
+  const last = `,"ts":"${ts}","user_agent":${userAgent === null ? 'null' : jsonString(userAgent)}}`;
+
+  const write = (event: string, meta: Record<string, unknown> | undefined, opResult: OperationResult, recTarget: string): AuditEntry | OversizeRecord => {
+    const m = meta === undefined ? { json: '{}', truncated: false } : redactJson(rules, 'meta', meta, opts.limits.metaBytes);
+    const metaJson = objectJson(m);
+    const id = uuidv7(timeMs);
+    const level = opResult === 'success' ? 'info' : 'warn';
+    const eventJson = jsonString(event);
+    const line = (request: string, metaText: string, truncated: boolean): string =>
+      shared.head +
+      `"event":${eventJson},"from":${jsonString(input.from)},"http_method":${jsonString(httpMethod)},"http_request":${request},"http_status_code":${numberJson(status)},` +
+      `"id":"${id}","level":"${level}","meta":${metaText}` +
+      shared.middle +
+      `"operation_result":"${opResult}","operation_type":${jsonString(input.operationType)}` +
+      shared.tail +
+      `"target":${recTarget}${end}"truncated":${truncated}${last}`;
+    let text = line(httpRequest, metaJson, sharedTruncated || m.truncated);
+    const limit = opts.limits.recordBytes;
+    if (text.length * 3 > limit && Buffer.byteLength(text) > limit) {
+      // Over the limit: the body and meta go first (Kubernetes drops request and response objects).
+      const shrunk = httpRequestJson('null', body.body_bytes, body.body_recorded === 'none' ? 'none' : 'truncated', body.body_type, headersJson, methodJson);
+      text = line(shrunk, '{}', true);
+      const bytes = Buffer.byteLength(text);
+      if (bytes > limit) return new OversizeRecord(bytes);
+    }
+    const head: RequestRecordHead = {
+      id,
       time: input.timeMicros,
-      truncated: sharedTruncated || m.truncated,
       ts,
-      user_agent: userAgentOf(headers['user-agent'], opts.limits.userAgent),
+      level,
+      event,
+      node: opts.node,
+      request_id: input.requestId,
+      source,
+      source_ip: input.sourceIp,
+      operation_id: input.operationId,
+      http_method: httpMethod,
+      http_status_code: status,
+      operation_result: opResult,
     };
-    if (!(sharedSorted && m.sorted)) markUnsorted(record);
-    return record;
+    return new AuditEntry(text, head);
   };
 
-  const records: RequestRecord[] = [];
+  const entries: Array<AuditEntry | OversizeRecord> = [];
   // Extra events come first: they happened during the call, the request record describes its end.
   for (const ev of ctx.events ?? ([] as PendingEvent[])) {
-    records.push(make(ev.name, ev.meta, ev.result ?? result, ev.target ? recordTarget(ev.target, opts) : target));
+    entries.push(write(ev.name, ev.meta, ev.result ?? result, ev.target ? targetJson(ev.target, opts) : target));
   }
-  if (input.includeRequest) records.push(make(REQUEST_EVENT, ctx.metaData, result, target));
-  return records;
+  if (input.includeRequest) entries.push(write(REQUEST_EVENT, ctx.metaData, result, target));
+  return entries;
+}
+
+/** Fields that must hold an object hold `{}` when what was given is not one. */
+function objectJson(r: RedactedJson): string {
+  return r.json !== undefined && r.json.startsWith('{') ? r.json : '{}';
+}
+
+/** A number as JSON writes it: what is not finite becomes null. */
+function numberJson(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
 }
 
 function userAgentOf(ua: string | undefined, cap: number): string | null {
@@ -132,14 +169,14 @@ function userAgentOf(ua: string | undefined, cap: number): string | null {
   return ua.length > cap ? ua.slice(0, cap) + STRING_CUT : ua;
 }
 
-function recordTarget(target: AuditTarget, opts: ResolvedOptions): AuditTarget | null {
-  const { value } = redactValue(opts.redaction, 'target', { type: target.type, id: target.id, name: target.name }, 1024);
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
-  const out: AuditTarget = {};
+/** The target as JSON: its id, name and type as strings, redacted like everything else. */
+function targetJson(target: AuditTarget, opts: ResolvedOptions): string {
+  const fields: Record<string, string> = {};
   for (const k of ['id', 'name', 'type'] as const) {
-    const v = (value as JsonObject)[k];
-    if (typeof v === 'string') out[k] = v;
-    else if (typeof v === 'number') out[k] = String(v);
+    const v: unknown = target[k];
+    if (typeof v === 'string') fields[k] = v;
+    else if (typeof v === 'number') fields[k] = String(v);
   }
-  return out;
+  const { json } = redactJson(opts.redaction, 'target', fields, 1024);
+  return json ?? 'null';
 }

@@ -1,12 +1,12 @@
-import { compareKeys, isArrayIndex } from './canonical.js';
 import { hmacValue } from './hmac.js';
-import type { JsonValue } from './record.js';
 
 /**
  * Redaction: one pass over a value that at the same time
  * - masks, removes or HMACs values whose key matches a keyword rule or whose path matches a path rule,
- * - copies into fresh objects, so the application's objects are never touched,
- * - keeps hostile keys (`__proto__`, `constructor`) as plain data without touching any prototype,
+ * - writes the result straight out as canonical JSON text (RFC 8785: keys sorted by UTF-16 code
+ *   units), so the application's objects are never touched and no copy is built only to be
+ *   serialised afterwards,
+ * - keeps hostile keys (`__proto__`, `constructor`) as plain data: they are only ever text here,
  * - stops at a depth limit, breaks cycles, and turns what JSON cannot hold into something it can,
  * - replaces ill-formed UTF-16 (lone surrogates) so every consumer can parse the line,
  * - stays within a byte budget, marking what it cut.
@@ -14,8 +14,8 @@ import type { JsonValue } from './record.js';
  * We do this ourselves rather than through redact-object: redact-object 4.0.4 recurses without a
  * depth limit (a 10,000-deep body overflows the stack), assigns `copy[key] = value` so a
  * `__proto__` key becomes the copy's prototype and vanishes from the record, has no path rules, no
- * remove or HMAC mode, and no size budget; and it cost 13 µs per 1 KB body here against about 3 µs
- * for this walker (see docs/benchmarks.md).
+ * remove or HMAC mode, and no size budget; and it cost 13 µs per 1 KB body here, where this walker,
+ * serialisation included, costs about as much as JSON.stringify alone (see docs/benchmarks.md).
  */
 
 export type RedactMode = 'mask' | 'remove' | 'hmac';
@@ -43,6 +43,8 @@ export interface PathNode {
 
 export interface RedactionRules {
   readonly mask: string;
+  /** `mask` as JSON text. */
+  readonly maskJson: string;
   readonly hmacKey: string | Buffer | undefined;
   readonly maxDepth: number;
   /** Keywords longer than three characters match anywhere in the flattened key. */
@@ -50,10 +52,34 @@ export interface RedactionRules {
   /** Keywords of three characters or fewer (ssn, cvv, pin) match only a whole word of the key. */
   readonly shortKeywords: readonly KeywordRule[];
   readonly paths: ReadonlyMap<RedactRoot, PathNode>;
-  readonly keyCache: Map<string, RedactMode | null>;
+  /** Per key seen: its keyword rule and its JSON text. The same few keys recur on every request. */
+  readonly keyCache: Map<string, KeyInfo>;
+  /**
+   * Per object shape seen (its keys in insertion order, found by the first key): the keys in written
+   * order with their infos. Request bodies of one route share a shape, so the sort runs once per shape.
+   */
+  readonly shapeCache: Map<string, ObjectShape>;
+}
+
+export interface ObjectShape {
+  /** The keys as `Object.keys` gave them, to recognise the next object of this shape. */
+  readonly raw: readonly string[];
+  readonly keys: readonly string[];
+  readonly infos: readonly KeyInfo[];
+}
+
+export interface KeyInfo {
+  /** The keyword rule for this key, if any. */
+  readonly mode: RedactMode | undefined;
+  /** The key as it is written: well-formed, then JSON-quoted, followed by a colon. */
+  readonly prefix: string;
+  /** The key after lone surrogates are replaced (the key itself, nearly always). */
+  readonly wellFormed: string;
 }
 
 const KEY_CACHE_MAX = 4096;
+const SHAPE_CACHE_MAX = 1024;
+const SHAPE_MAX_KEYS = 64;
 
 export function flattenKey(key: string): string {
   return key.toLowerCase().replace(/[^a-z0-9]/g, '');
@@ -120,11 +146,16 @@ export function compilePaths(
   return roots;
 }
 
-/** The keyword rule that applies to a key, if any. Cached: the same few keys recur on every request. */
+/** The keyword rule that applies to a key, if any. */
 export function keywordModeOf(rules: RedactionRules, key: string): RedactMode | undefined {
+  return keyInfo(rules, key).mode;
+}
+
+/** What the walker needs to know about a key; cached, so a known key costs one map look-up. */
+export function keyInfo(rules: RedactionRules, key: string): KeyInfo {
   const cached = rules.keyCache.get(key);
-  if (cached !== undefined) return cached ?? undefined;
-  let mode: RedactMode | null = null;
+  if (cached !== undefined) return cached;
+  let mode: RedactMode | undefined;
   const flat = flattenKey(key);
   for (const rule of rules.longKeywords) {
     if (flat.includes(rule.flat)) {
@@ -132,7 +163,7 @@ export function keywordModeOf(rules: RedactionRules, key: string): RedactMode | 
       break;
     }
   }
-  if (mode === null && rules.shortKeywords.length > 0) {
+  if (mode === undefined && rules.shortKeywords.length > 0) {
     const words = keyWords(key);
     for (const rule of rules.shortKeywords) {
       if (words.includes(rule.flat)) {
@@ -141,41 +172,52 @@ export function keywordModeOf(rules: RedactionRules, key: string): RedactMode | 
       }
     }
   }
+  const fixed = wellFormed(key);
+  const info: KeyInfo = { mode, prefix: JSON.stringify(fixed) + ':', wellFormed: fixed };
   if (rules.keyCache.size >= KEY_CACHE_MAX) rules.keyCache.clear();
-  rules.keyCache.set(key, mode);
-  return mode ?? undefined;
+  rules.keyCache.set(key, info);
+  return info;
 }
 
 interface WalkState {
   budget: number;
   truncated: boolean;
-  /** The copy's insertion order is not canonical (array-index keys, or a marker added at the end). */
-  unsorted: boolean;
   readonly ancestors: object[];
   readonly rules: RedactionRules;
 }
 
-export interface RedactResult {
-  /** The redacted copy; `undefined` when the value itself was removed or cannot be represented. */
-  value: JsonValue | undefined;
+export interface RedactedJson {
+  /** The redacted value as canonical JSON text; `undefined` when the value itself was removed or cannot be represented. */
+  json: string | undefined;
   /** True when anything was cut: a byte budget, the depth limit, or a long string. */
   truncated: boolean;
-  /**
-   * Objects in the copy have their keys in canonical (sorted) insertion order, so JSON.stringify
-   * writes canonical JSON; false when that could not be arranged (see canonical.ts).
-   */
-  sorted: boolean;
 }
 
 /**
  * Redacts `value`, which sits at `root` of the record, within `budget` bytes (approximate: the size of
- * the JSON it will become, counted in UTF-16 code units).
+ * the JSON it becomes, counted in UTF-16 code units), and returns it as canonical JSON text.
  */
-export function redactValue(rules: RedactionRules, root: RedactRoot, value: unknown, budget: number): RedactResult {
-  const state: WalkState = { budget, truncated: false, unsorted: false, ancestors: [], rules };
+export function redactJson(rules: RedactionRules, root: RedactRoot, value: unknown, budget: number): RedactedJson {
+  const state: WalkState = { budget, truncated: false, ancestors: [], rules };
   const pathRoot = rules.paths.get(root);
-  const value2 = copyValue(value, 0, pathRoot ? [pathRoot] : undefined, state);
-  return { value: value2, truncated: state.truncated, sorted: !state.unsorted };
+  const json = writeValue(value, 0, pathRoot ? [pathRoot] : undefined, state);
+  return { json, truncated: state.truncated };
+}
+
+/** Characters JSON must escape in a string. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+
+/**
+ * A well-formed string as a JSON string literal. Most strings need no escaping, and quoting them by
+ * concatenation keeps their characters where they are (no copy) until the line is written out.
+ */
+export function quote(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
+}
+
+/** Any string as a JSON string literal, lone surrogates replaced. */
+export function jsonString(s: string): string {
+  return quote(s.isWellFormed() ? s : s.toWellFormed());
 }
 
 /** Applies a rule's mode to a value. `undefined` means "remove". */
@@ -199,18 +241,25 @@ export function wellFormed(s: string): string {
   return s.isWellFormed() ? s : s.toWellFormed();
 }
 
-function copyString(s: string, state: WalkState): string {
+function writeString(s: string, state: WalkState): string {
   const str = wellFormed(s);
   const cost = str.length + 3;
   if (cost <= state.budget) {
     state.budget -= cost;
-    return str;
+    return quote(str);
   }
   // Keep a useful prefix of an oversized string rather than dropping it whole.
   const keep = Math.max(16, state.budget - STRING_CUT.length - 3);
   state.budget = 0;
   state.truncated = true;
-  return keep >= str.length ? str : str.slice(0, keep) + STRING_CUT;
+  return quote(keep >= str.length ? str : str.slice(0, keep) + STRING_CUT);
+}
+
+/** A rule's replacement, as JSON text, charged to the budget. */
+function writeReplacement(state: WalkState, mode: RedactMode, raw: unknown): string {
+  const replaced = applyMode(state.rules, mode, raw)!;
+  state.budget -= replaced.length + 3;
+  return jsonString(replaced);
 }
 
 function nextPathNodes(nodes: PathNode[] | undefined, key: string): PathNode[] | undefined {
@@ -234,18 +283,19 @@ function isBinary(v: object): v is ArrayBufferView | ArrayBuffer {
   return ArrayBuffer.isView(v) || v instanceof ArrayBuffer;
 }
 
-function copyValue(v: unknown, depth: number, paths: PathNode[] | undefined, state: WalkState): JsonValue | undefined {
+function writeValue(v: unknown, depth: number, paths: PathNode[] | undefined, state: WalkState): string | undefined {
   switch (typeof v) {
     case 'string':
-      return copyString(v, state);
+      return writeString(v, state);
     case 'number':
       state.budget -= 10;
-      return Number.isFinite(v) ? v : null;
+      // JSON writes finite numbers exactly as String() does (-0 as 0); NaN and Infinity become null.
+      return Number.isFinite(v) ? String(v) : 'null';
     case 'boolean':
       state.budget -= 6;
-      return v;
+      return v ? 'true' : 'false';
     case 'bigint':
-      return copyString(String(v), state);
+      return writeString(String(v), state);
     case 'undefined':
     case 'function':
     case 'symbol':
@@ -255,126 +305,160 @@ function copyValue(v: unknown, depth: number, paths: PathNode[] | undefined, sta
   }
   if (v === null) {
     state.budget -= 5;
-    return null;
+    return 'null';
   }
   const obj = v as object;
   if (depth >= state.rules.maxDepth) {
     state.truncated = true;
-    return DEPTH_LIMIT;
+    return JSON.stringify(DEPTH_LIMIT);
   }
-  if (state.ancestors.includes(obj)) return CIRCULAR;
+  if (state.ancestors.includes(obj)) return JSON.stringify(CIRCULAR);
 
-  if (Array.isArray(obj)) return copyArray(obj, depth, paths, state);
-  if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? null : copyString(obj.toISOString(), state);
-  if (isBinary(obj)) return copyString(`[Binary ${obj.byteLength} bytes]`, state);
-  if (obj instanceof Map) return copyObject(Object.fromEntries([...obj].map(([k, x]) => [String(k), x])), depth, paths, state, obj);
-  if (obj instanceof Set) return copyArray([...obj], depth, paths, state, obj);
-  if (obj instanceof Error) return copyObject({ name: obj.name, message: obj.message }, depth, paths, state, obj);
+  if (Array.isArray(obj)) return writeArray(obj, depth, paths, state);
   const proto = Object.getPrototypeOf(obj);
-  if (proto !== Object.prototype && proto !== null && typeof (obj as { toJSON?: unknown }).toJSON === 'function') {
+  if (proto === Object.prototype || proto === null) return writeObject(obj as Record<string, unknown>, depth, paths, state, obj);
+  if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? 'null' : writeString(obj.toISOString(), state);
+  if (isBinary(obj)) return writeString(`[Binary ${obj.byteLength} bytes]`, state);
+  if (obj instanceof Map) return writeObject(mapAsObject(obj), depth, paths, state, obj);
+  if (obj instanceof Set) return writeArray([...obj], depth, paths, state, obj);
+  if (obj instanceof Error) return writeObject({ name: obj.name, message: obj.message }, depth, paths, state, obj);
+  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') {
     // URL, Decimal and friends: take their own JSON form, then redact that.
     let json: unknown;
     try {
       json = (obj as { toJSON(): unknown }).toJSON();
     } catch {
-      return '[Unserializable]';
+      return JSON.stringify('[Unserializable]');
     }
-    if (json === obj) return '[Unserializable]';
-    return copyValue(json, depth, paths, state);
+    if (json === obj) return JSON.stringify('[Unserializable]');
+    return writeValue(json, depth, paths, state);
   }
-  return copyObject(obj as Record<string, unknown>, depth, paths, state, obj);
+  return writeObject(obj as Record<string, unknown>, depth, paths, state, obj);
 }
 
-function copyArray(
+function mapAsObject(map: Map<unknown, unknown>): Record<string, unknown> {
+  // A null-prototype object: a `__proto__` key stays a key.
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const [k, x] of map) out[String(k)] = x;
+  return out;
+}
+
+function writeArray(
   arr: readonly unknown[],
   depth: number,
   paths: PathNode[] | undefined,
   state: WalkState,
   identity: object = arr,
-): JsonValue[] {
-  const out: JsonValue[] = [];
+): string {
+  let out = '[';
+  let items = 0;
   state.budget -= 2;
   state.ancestors.push(identity);
   const n = arr.length;
   for (let i = 0; i < n; i++) {
     if (state.budget <= 0) {
-      out.push({ [TRUNCATED_KEY]: n - i });
+      out += `${items === 0 ? '' : ','}{"${TRUNCATED_KEY}":${n - i}}`;
       state.truncated = true;
       break;
     }
     const childPaths = paths === undefined ? undefined : nextPathNodes(paths, String(i));
     const mode = pathModeOf(childPaths);
-    let child: JsonValue | undefined;
-    if (mode !== undefined) {
-      if (mode === 'remove') continue;
-      child = applyMode(state.rules, mode, arr[i])!;
-      state.budget -= child.length + 3;
-    } else {
-      child = copyValue(arr[i], depth + 1, childPaths, state);
-    }
+    if (mode === 'remove') continue;
+    const child = mode !== undefined ? writeReplacement(state, mode, arr[i]) : writeValue(arr[i], depth + 1, childPaths, state);
     // JSON turns holes and unrepresentable items into null; so do we, to keep indexes meaningful.
-    out.push(child === undefined ? null : child);
+    out += (items === 0 ? '' : ',') + (child === undefined ? 'null' : child);
+    items++;
   }
   state.ancestors.pop();
-  return out;
+  return out + ']';
 }
 
-function copyObject(
+/** The keys of an object in canonical order, with the text each is written as. */
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function orderedKeys(obj: object, rules: RedactionRules): ObjectShape {
+  const raw = Object.keys(obj);
+  if (raw.length === 0) return EMPTY_SHAPE;
+  const cached = rules.shapeCache.get(raw[0]!);
+  if (cached !== undefined && sameKeys(cached.raw, raw)) return cached;
+  const shape = shapeOf(raw, rules);
+  // A large or one-off object (a client inventing keys) is sorted each time rather than kept.
+  if (raw.length > SHAPE_MAX_KEYS) return shape;
+  if (rules.shapeCache.size >= SHAPE_CACHE_MAX) rules.shapeCache.clear();
+  rules.shapeCache.set(raw[0]!, shape);
+  return shape;
+}
+
+const EMPTY_SHAPE: ObjectShape = { raw: [], keys: [], infos: [] };
+
+function shapeOf(raw: readonly string[], rules: RedactionRules): ObjectShape {
+  // Default sort compares UTF-16 code units: RFC 8785's order.
+  const keys = [...raw].sort();
+  const infos = keys.map((k) => keyInfo(rules, k));
+  if (infos.every((info, i) => info.wellFormed === keys[i])) return { raw, keys, infos };
+  // A key with a lone surrogate is written with U+FFFD in its place, which can move it in the order
+  // or make it collide with another key: sort by the written form, and keep the first of equals.
+  const pairs = keys.map((k, i) => ({ key: k, info: infos[i]! })).sort((a, b) => (a.info.wellFormed < b.info.wellFormed ? -1 : a.info.wellFormed > b.info.wellFormed ? 1 : 0));
+  const unique = pairs.filter((p, i) => i === 0 || p.info.wellFormed !== pairs[i - 1]!.info.wellFormed);
+  return { raw, keys: unique.map((p) => p.key), infos: unique.map((p) => p.info) };
+}
+
+function writeObject(
   obj: Record<string, unknown>,
   depth: number,
   paths: PathNode[] | undefined,
   state: WalkState,
   identity: object,
-): { [key: string]: JsonValue } {
-  const out: { [key: string]: JsonValue } = {};
+): string {
   state.budget -= 2;
   state.ancestors.push(identity);
-  // Copy in canonical key order, so the copy serialises as canonical JSON (see canonical.ts).
-  const keys = Object.keys(obj);
-  if (keys.length > 1) keys.sort(compareKeys);
+  const { keys, infos } = orderedKeys(obj, state.rules);
   const n = keys.length;
+  let out = '{';
+  let members = 0;
+  // Where "$truncated" would sort among the members written so far, should the budget run out.
+  let markerAt = 1;
+  let membersBeforeMarker = 0;
   for (let i = 0; i < n; i++) {
     if (state.budget <= 0) {
-      setOwn(out, TRUNCATED_KEY, n - i);
+      out = withTruncationMarker(out, markerAt, membersBeforeMarker, members, n - i);
       state.truncated = true;
-      state.unsorted = true;
       break;
     }
     const key = keys[i]!;
-    if (isArrayIndex(key)) state.unsorted = true;
+    const info = infos[i]!;
     const childPaths = paths === undefined ? undefined : nextPathNodes(paths, key);
-    const mode = pathModeOf(childPaths) ?? keywordModeOf(state.rules, key);
+    const mode = pathModeOf(childPaths) ?? info.mode;
+    if (mode === 'remove') continue;
     let raw: unknown;
     try {
       raw = obj[key];
     } catch {
       raw = '[Unreadable]';
     }
-    let child: JsonValue | undefined;
-    if (mode !== undefined) {
-      if (mode === 'remove') continue;
-      const replaced = applyMode(state.rules, mode, raw)!;
-      state.budget -= replaced.length + 3;
-      child = replaced;
-    } else {
-      child = copyValue(raw, depth + 1, childPaths, state);
-    }
+    const child = mode !== undefined ? writeReplacement(state, mode, raw) : writeValue(raw, depth + 1, childPaths, state);
     if (child === undefined) continue;
     state.budget -= key.length + 4;
-    setOwn(out, wellFormed(key), child);
+    out += (members === 0 ? '' : ',') + info.prefix + child;
+    members++;
+    if (info.wellFormed < TRUNCATED_KEY) {
+      markerAt = out.length;
+      membersBeforeMarker = members;
+    }
   }
   state.ancestors.pop();
-  return out;
+  return out + '}';
 }
 
-/**
- * Sets an own, enumerable data property. Plain assignment of `__proto__` would replace the copy's
- * prototype instead (and drop the key from the record), so that one key goes through defineProperty.
- */
-export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') {
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  } else {
-    target[key] = value;
-  }
+/** Inserts `"$truncated":count` at its canonical place among the members already written. */
+function withTruncationMarker(out: string, at: number, before: number, members: number, count: number): string {
+  const marker = `"${TRUNCATED_KEY}":${count}`;
+  const head = out.slice(0, at);
+  const rest = out.slice(at); // starts with ',' when members precede it, else with the first later member
+  if (before > 0) return head + ',' + marker + rest;
+  return head + marker + (members > 0 ? ',' + rest : '');
 }

@@ -2,6 +2,7 @@ import { LEVEL } from 'triple-beam';
 import winston from 'winston';
 import type TransportStream from 'winston-transport';
 import { isAuditTransport } from './audit-transport.js';
+import type { AuditEntry } from './entry.js';
 import type { AuditRecord } from './record.js';
 
 /**
@@ -15,7 +16,7 @@ export interface SinkTarget {
   readonly maxInFlightBatches: number;
   /** A network destination: spooled to disk by default while it is down. */
   readonly network: boolean;
-  write(batch: readonly AuditRecord[]): Promise<void>;
+  write(batch: readonly AuditEntry[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -27,8 +28,8 @@ type FaultReporter = (err: unknown) => void;
  * _writev, once from the transport's log), so the promise settles once.
  */
 function writeEach(
-  batch: readonly AuditRecord[],
-  write: (record: AuditRecord, callback: ((err?: Error | null) => void) | undefined) => void,
+  batch: readonly AuditEntry[],
+  write: (entry: AuditEntry, callback: ((err?: Error | null) => void) | undefined) => void,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
@@ -82,11 +83,12 @@ export class TransportTarget implements SinkTarget {
     transport.on('warn', onFault);
   }
 
-  write(batch: readonly AuditRecord[]): Promise<void> {
+  write(batch: readonly AuditEntry[]): Promise<void> {
     const transport = this.#transport;
-    if (isAuditTransport(transport)) return transport.writeRecords(batch);
+    if (isAuditTransport(transport)) return transport.writeEntries(batch);
     if (transport.destroyed) return Promise.reject(new Error(`transport ${this.name} is destroyed`));
-    return writeEach(batch, (record, callback) => transport.write(record, callback));
+    // A plain Winston transport takes record objects: made from the lines here, and only here.
+    return writeEach(batch, (entry, callback) => transport.write(entry.record, callback));
   }
 
   async close(): Promise<void> {
@@ -111,8 +113,9 @@ export class LoggerTarget implements SinkTarget {
     logger.on('error', onFault);
   }
 
-  write(batch: readonly AuditRecord[]): Promise<void> {
-    return writeEach(batch, (record, callback) => {
+  write(batch: readonly AuditEntry[]): Promise<void> {
+    return writeEach(batch, (entry, callback) => {
+      const record: AuditRecord = entry.record;
       // A copy: logger formats mutate the info object, and other sinks share the record.
       const info = Object.assign({}, record) as unknown as Record<string | symbol, unknown>;
       const level = this.#levels[record.level];

@@ -6,10 +6,9 @@ import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import canonicalize from 'canonicalize';
-import { MESSAGE } from 'triple-beam';
 import { canonicalJson } from '../src/canonical.js';
+import { AuditEntry } from '../src/entry.js';
 import { AuditFileTransport, type AuditFileOptions } from '../src/file-transport.js';
-import type { AuditRecord } from '../src/record.js';
 import { verifyAuditLog } from '../src/verify.js';
 
 /** RFC 8785 canonical JSON, and the hash chain the file sink writes with it. */
@@ -22,12 +21,8 @@ function dir(): string {
 }
 
 let n = 0;
-function batch(count: number): AuditRecord[] {
-  return Array.from({ length: count }, () => {
-    const r = { aborted: false, event: 'request', id: `r${++n}`, level: 'info', meta: { n } } as unknown as AuditRecord;
-    (r as unknown as Record<symbol, string>)[MESSAGE] = canonicalJson(r);
-    return r;
-  });
+function batch(count: number): AuditEntry[] {
+  return Array.from({ length: count }, () => new AuditEntry(canonicalJson({ aborted: false, event: 'request', id: `r${++n}`, level: 'info', meta: { n } })));
 }
 
 async function end(t: AuditFileTransport): Promise<void> {
@@ -39,7 +34,7 @@ async function end(t: AuditFileTransport): Promise<void> {
 
 async function writeLog(path: string, key: KeyObject, batches: number, options: AuditFileOptions = {}): Promise<void> {
   const t = new AuditFileTransport({ path, chain: { key, checkpointEvery: 10 }, ...options });
-  for (let i = 0; i < batches; i++) await t.writeRecords(batch(4));
+  for (let i = 0; i < batches; i++) await t.writeEntries(batch(4));
   await end(t);
 }
 
@@ -114,10 +109,10 @@ describe('hash-chained file sink', () => {
     const path = join(d, 'audit.log');
     const { privateKey, publicKey } = keys();
     const first = new AuditFileTransport({ path, chain: { key: privateKey, checkpointEvery: 1000 } });
-    await first.writeRecords(batch(5));
+    await first.writeEntries(batch(5));
     // The process dies: no close, no final checkpoint.
     const second = new AuditFileTransport({ path, chain: { key: privateKey, checkpointEvery: 1000 } });
-    await second.writeRecords(batch(5));
+    await second.writeEntries(batch(5));
     await end(second);
     const report = await verifyAuditLog([path], { key: publicKey });
     assert.deepEqual(report.problems, []);
@@ -149,10 +144,10 @@ describe('hash-chained file sink', () => {
     const path = join(d, 'audit.log');
     const { privateKey, publicKey } = keys();
     const first = new AuditFileTransport({ path, chain: { key: privateKey } });
-    await first.writeRecords(batch(3));
+    await first.writeEntries(batch(3));
     appendFileSync(path, '{"chain":"0123","seq":99,"prev_ha');
     const second = new AuditFileTransport({ path, chain: { key: privateKey } });
-    await second.writeRecords(batch(3));
+    await second.writeEntries(batch(3));
     await end(second);
     const report = await verifyAuditLog([path], { key: publicKey });
     assert.deepEqual(
@@ -172,7 +167,7 @@ describe('hash-chained file sink', () => {
     for (const [i, key] of sources.entries()) {
       const path = join(d, `audit-${i}.log`);
       const t = new AuditFileTransport({ path, chain: { key: key as never } });
-      await t.writeRecords(batch(2));
+      await t.writeEntries(batch(2));
       await end(t);
       assert.equal((await verifyAuditLog([path], { key: ed.publicKey })).ok, true, `source ${i}`);
     }

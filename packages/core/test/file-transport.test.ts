@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { MESSAGE } from 'triple-beam';
 import { AuditFileTransport, type AuditFileOptions } from '../src/file-transport.js';
-import type { AuditRecord } from '../src/record.js';
+import { AuditEntry } from '../src/entry.js';
 
 /** Real files in a temporary directory; what an operator would find with ls and cat. */
 
@@ -17,11 +16,10 @@ function dir(): string {
 }
 
 let seq = 0;
-function records(n: number, pad = 300): AuditRecord[] {
+function records(n: number, pad = 300): Array<{ id: string; entry: AuditEntry }> {
   return Array.from({ length: n }, () => {
-    const r = { id: `r${++seq}`, event: 'request', level: 'info', pad: 'x'.repeat(pad) } as unknown as AuditRecord;
-    (r as unknown as Record<symbol, string>)[MESSAGE] = JSON.stringify(r);
-    return r;
+    const id = `r${++seq}`;
+    return { id, entry: new AuditEntry(JSON.stringify({ id, event: 'request', level: 'info', pad: 'x'.repeat(pad) })) };
   });
 }
 
@@ -30,7 +28,7 @@ async function write(t: AuditFileTransport, batches: number, perBatch: number, p
   for (let i = 0; i < batches; i++) {
     const batch = records(perBatch, pad);
     ids.push(...batch.map((r) => r.id));
-    await t.writeRecords(batch);
+    await t.writeEntries(batch.map((r) => r.entry));
   }
   return ids;
 }

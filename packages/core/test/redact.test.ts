@@ -1,18 +1,26 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileKeywords, compilePaths, keyWords, redactValue, type RedactionRules } from '../src/redact.js';
+import { compileKeywords, compilePaths, keyWords, redactJson, type RedactionRules, type RedactRoot } from '../src/redact.js';
 import { DEFAULT_REDACT_KEYS } from '../src/options.js';
 
 function rules(overrides: Partial<RedactionRules> = {}, paths: Array<{ path: string; mode: 'mask' | 'remove' | 'hmac' }> = []): RedactionRules {
   return {
     mask: '******',
+    maskJson: '"******"',
     hmacKey: 'foo',
     maxDepth: 32,
     ...compileKeywords(DEFAULT_REDACT_KEYS.map((keyword) => ({ keyword, mode: 'mask' as const }))),
     paths: compilePaths(paths),
     keyCache: new Map(),
+    shapeCache: new Map(),
     ...overrides,
   };
+}
+
+/** The walker writes JSON text; the assertions read it back. */
+function redactValue(r: RedactionRules, root: RedactRoot, value: unknown, budget: number): { json: string | undefined; value: unknown; truncated: boolean } {
+  const { json, truncated } = redactJson(r, root, value, budget);
+  return { json, value: json === undefined ? undefined : JSON.parse(json), truncated };
 }
 
 describe('redaction', () => {
@@ -57,12 +65,11 @@ describe('redaction', () => {
 
   it('keeps __proto__ as data, on an ordinary object, without touching prototypes', () => {
     const input = JSON.parse('{"__proto__":{"isAdmin":true},"constructor":{"prototype":{"x":1}}}');
-    const { value } = redactValue(rules(), 'body', input, 10_000) as { value: Record<string, unknown> };
-    assert.equal(Object.getPrototypeOf(value), Object.prototype);
-    assert.deepEqual(Object.keys(value), ['__proto__', 'constructor']);
-    assert.equal((value as { isAdmin?: unknown }).isAdmin, undefined);
-    assert.equal(JSON.stringify(value), '{"__proto__":{"isAdmin":true},"constructor":{"prototype":{"x":1}}}');
+    const { json } = redactValue(rules(), 'body', input, 10_000);
+    assert.equal(json, '{"__proto__":{"isAdmin":true},"constructor":{"prototype":{"x":1}}}');
     assert.equal(({} as { isAdmin?: unknown }).isAdmin, undefined);
+    const map = redactValue(rules(), 'meta', { m: new Map([['__proto__', { isAdmin: true }]]) }, 10_000);
+    assert.equal(map.json, '{"m":{"__proto__":{"isAdmin":true}}}');
   });
 
   it('breaks cycles and turns non-JSON values into JSON', () => {
@@ -107,6 +114,27 @@ describe('redaction', () => {
     const long = redactValue(rules(), 'body', { text: 'x'.repeat(10_000) }, 256);
     assert.ok((long.value as { text: string }).text.endsWith('…[truncated]'));
     assert.ok((long.value as { text: string }).text.length < 300);
+  });
+
+  it('writes canonical JSON: keys in UTF-16 code-unit order, array-index keys included, and the cut marker in its place', () => {
+    assert.equal(redactValue(rules(), 'body', { b: 1, a: { z: 1, y: 2 }, 10: 'x', 2: 'y', é: 1, Z: 0 }, 10_000).json, '{"10":"x","2":"y","Z":0,"a":{"y":2,"z":1},"b":1,"é":1}');
+    const big: Record<string, string> = { '!first': 'x' };
+    for (let i = 0; i < 100; i++) big[`k${String(i).padStart(3, '0')}`] = 'v'.repeat(20);
+    const { json, value } = redactValue(rules(), 'body', big, 200);
+    // No integer-like keys here, so JSON.parse keeps the text's order.
+    const keys = Object.keys(value as object);
+    assert.ok(json!.startsWith('{"!first":"x","$truncated":'), json);
+    assert.deepEqual(keys, [...keys].sort());
+    assert.equal(typeof (value as Record<string, unknown>).$truncated, 'number');
+  });
+
+  it('objects that share a first key but not the rest are each written with their own keys and rules', () => {
+    const r = rules();
+    // The same rules object across calls, as in a running auditor: the second shape must not reuse the first's order.
+    assert.equal(redactValue(r, 'body', { name: 'a', zip: '1' }, 10_000).json, '{"name":"a","zip":"1"}');
+    assert.equal(redactValue(r, 'body', { name: 'b', password: 'p', age: 3 }, 10_000).json, '{"age":3,"name":"b","password":"******"}');
+    assert.equal(redactValue(r, 'body', { name: 'c', zip: '2' }, 10_000).json, '{"name":"c","zip":"2"}');
+    assert.equal(redactValue(r, 'body', { name: 'd', zip: '3', token: 't' }, 10_000).json, '{"name":"d","token":"******","zip":"3"}');
   });
 
   it('never changes its input', () => {

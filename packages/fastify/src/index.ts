@@ -16,7 +16,8 @@ import {
 /**
  * auditkit for Fastify 5, wrapped with fastify-plugin so its hook covers the whole application.
  * Fastify knows the route template (`routeOptions.url`, prefixes included) and the route's config at
- * `onRequest`, so a request no rule can audit costs one method check. Completion is read from the raw
+ * `onRequest`, so a request no rule can audit costs one method check (register auditkit before your
+ * routes: then it learns from `onRoute` which routes carry their own `config.audit`). Completion is read from the raw
  * response, as in the other adapters: Fastify's own onRequestAbort misses a client that leaves after
  * its body has arrived.
  *
@@ -47,27 +48,52 @@ export type { AuditHandle, AuditOptions, RouteAuditSetting } from '@auditkit/cor
 
 const kContext = Symbol('auditkit.context');
 const kReply = Symbol('auditkit.reply');
+const kRoute = Symbol('auditkit.route');
 
-type AuditedRequest = FastifyRequest & { [kContext]: AuditContext<FastifyReply> | null; [kReply]: FastifyReply | null };
+interface RouteFacts {
+  url: string | undefined;
+  setting: RouteAuditSetting | undefined;
+}
+
+type AuditedRequest = FastifyRequest & {
+  [kContext]: AuditContext<FastifyReply> | null;
+  [kReply]: FastifyReply | null;
+  [kRoute]: RouteFacts | null;
+};
+
+/**
+ * The route's template and audit setting, read once per request: `request.routeOptions` builds a
+ * fresh object on every access.
+ */
+function routeOf(request: FastifyRequest): RouteFacts {
+  const req = request as AuditedRequest;
+  if (req[kRoute] === null) {
+    const options = request.routeOptions;
+    req[kRoute] = { url: options.url, setting: options.config?.audit };
+  }
+  return req[kRoute]!;
+}
 
 // Options Fastify itself passes along with a plugin's own options.
 const FASTIFY_REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'];
 
 function startFacts(request: FastifyRequest) {
+  const route = routeOf(request);
   return {
     method: request.method,
     headers: request.headers,
     remoteAddress: request.raw.socket?.remoteAddress,
-    route: request.routeOptions.url,
-    routeSetting: request.routeOptions.config?.audit,
+    route: route.url,
+    routeSetting: route.setting,
   };
 }
 
 function completionFacts(reply: FastifyReply, res: ServerResponse, aborted: boolean, statusCode = res.statusCode): CompletionFacts {
   const request = reply.request;
+  const route = routeOf(request);
   return {
-    route: request.routeOptions.url,
-    routeSetting: request.routeOptions.config?.audit,
+    route: route.url,
+    routeSetting: route.setting,
     params: request.params as object | undefined,
     query: request.query as object | undefined,
     body: request.body,
@@ -98,9 +124,18 @@ const plugin: FastifyPluginCallback<AuditOptions> = function auditkit(fastify, o
     return;
   }
 
+  // Whether some route's own config may switch auditing on. Routes registered before this plugin
+  // cannot be seen, so then every request reads its route's config.
+  let routeSettings = fastify.printRoutes() !== '(empty tree)';
+  fastify.addHook('onRoute', (route) => {
+    if (route.config?.audit !== undefined) routeSettings = true;
+  });
+  const policy = auditor.options.policy;
+
   fastify.decorate('auditor', auditor);
   fastify.decorateRequest(kContext, null);
   fastify.decorateRequest(kReply, null);
+  fastify.decorateRequest(kRoute, null);
   fastify.decorateRequest('audit', {
     getter(this: FastifyRequest): AuditHandle {
       const req = this as AuditedRequest;
@@ -112,8 +147,11 @@ const plugin: FastifyPluginCallback<AuditOptions> = function auditkit(fastify, o
   fastify.addHook('onRequest', function auditOnRequest(request, reply, next) {
     const req = request as AuditedRequest;
     req[kReply] = reply;
-    if (!auditor.options.policy.mayAudit(request.method, request.routeOptions.config?.audit)) return next();
-    const ctx = auditor.begin(startFacts(request), binding, reply);
+    // A skipped method (GET by default) on a route without its own setting costs this one check.
+    if (!routeSettings && !policy.mayAudit(request.method, undefined)) return next();
+    const start = startFacts(request);
+    if (!policy.mayAudit(request.method, start.routeSetting)) return next();
+    const ctx = auditor.begin(start, binding, reply);
     if (ctx.refused) {
       // Answering from the hook ends the chain: the handler never runs (Vault's fail-closed).
       reply.code(STRICT_REFUSAL.status).header('retry-after', '1').send(STRICT_REFUSAL.body);

@@ -1,4 +1,4 @@
-import type { AuditRecord, DroppedRecord, RequestRecord } from '@auditkit/core';
+import type { DroppedRecord, RecordHead, RequestRecordHead } from '@auditkit/core';
 
 /**
  * RFC 5424 messages: `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [SD] BOM MSG`, with the whole
@@ -55,7 +55,7 @@ export interface MessageSettings {
   sdId: string;
 }
 
-function structuredData(record: AuditRecord, sdId: string): string {
+function structuredData(record: RecordHead, sdId: string): string {
   const params: Array<[string, unknown]> =
     record.event === 'audit.records_dropped'
       ? [
@@ -68,19 +68,19 @@ function structuredData(record: AuditRecord, sdId: string): string {
       : [
           ['id', record.id],
           ['event', record.event],
-          ['request_id', (record as RequestRecord).request_id],
-          ['source', (record as RequestRecord).source ?? '-'],
-          ['source_ip', (record as RequestRecord).source_ip],
-          ['operation_id', (record as RequestRecord).operation_id],
-          ['method', (record as RequestRecord).http_method],
-          ['status', (record as RequestRecord).http_status_code],
-          ['result', (record as RequestRecord).operation_result],
+          ['request_id', (record as RequestRecordHead).request_id],
+          ['source', (record as RequestRecordHead).source ?? '-'],
+          ['source_ip', (record as RequestRecordHead).source_ip],
+          ['operation_id', (record as RequestRecordHead).operation_id],
+          ['method', (record as RequestRecordHead).http_method],
+          ['status', (record as RequestRecordHead).http_status_code],
+          ['result', (record as RequestRecordHead).operation_result],
         ];
   return '[' + sdId + params.map(([k, v]) => ` ${k}="${paramValue(v)}"`).join('') + ']';
 }
 
 /** One RFC 5424 message for a record whose JSON line is `line`. */
-export function formatMessage(record: AuditRecord, line: string, s: MessageSettings): string {
+export function formatMessage(record: RecordHead, line: string, s: MessageSettings): string {
   const pri = s.facility * 8 + (SEVERITY[record.level] ?? 6);
   return (
     `<${pri}>1 ${record.ts} ${headerField(s.hostname ?? record.node, 255)} ${s.appName} ${s.procId} ${headerField(record.event, 32)} ` +

@@ -10,7 +10,7 @@ import {
   isPlainObject,
   onlyKeys,
   stringAt,
-  type AuditRecord,
+  type AuditEntry,
 } from '@auditkit/core';
 import { ConfirmingStream } from './confirming-stream.js';
 import { FACILITIES, formatMessage, frame, type FacilityName, type MessageSettings } from './rfc5424.js';
@@ -158,9 +158,9 @@ export class AuditSyslogTransport extends AuditTransport {
     return this.#stream?.connections ?? 0;
   }
 
-  async writeRecords(records: readonly AuditRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    const messages = records.map((r) => formatMessage(r, this.lineOf(r), this.#message));
+  async writeEntries(entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const messages = entries.map((e) => formatMessage(e.head, e.line, this.#message));
     if (this.#udp) return this.#sendDatagrams(messages);
     const text = this.#framing === 'lf' ? messages.map((m) => m + '\n').join('') : messages.map(frame).join('');
     await this.#stream!.send(Buffer.from(text, 'utf8'));

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { AuditFileTransport, AuditConfigError } from '@auditkit/core';
+import { AuditEntry, AuditFileTransport, AuditConfigError } from '@auditkit/core';
 import { AuditSyslogTransport, type SyslogOptions } from '../src/index.js';
 import { freePort, makeCertificates, Rsyslog, type Certificates } from './rsyslog.js';
 import { auditedApp, checkDelivery, spoolDir, until } from './helpers.js';
@@ -150,7 +150,7 @@ describe('checkpoints shipped to syslog (docs/tamper-evidence.md)', () => {
     const file = new AuditFileTransport({ path: join(spoolDir(), 'audit.log'), chain: { key: generateKeyPairSync('ed25519').privateKey, checkpointEvery: 10 } });
     const syslog = new AuditSyslogTransport({ protocol: 'tcp', port: rs.port, ...fast });
     const shipped: Array<Promise<void>> = [];
-    file.on('checkpoint', ({ line }: { line: string }) => shipped.push(syslog.writeRecords([JSON.parse(line)]).catch(() => undefined)));
+    file.on('checkpoint', ({ line }: { line: string }) => shipped.push(syslog.writeEntries([AuditEntry.fromLine(line)]).catch(() => undefined)));
     const app = await auditedApp({ sinks: [file, syslog] });
     try {
       for (let n = 1; n <= 25; n++) await app.post(n);
