@@ -286,8 +286,9 @@ function report(results, microResults, started) {
       `${Buffer.byteLength(BODY)}-byte JSON body (password, token, email, nested address, roles, preferences, bio) and a bearer JWT; GET \`/api/health\` (skipped by auditkit's default policy).`,
     '- auditkit runs with its defaults: the JSON-lines file sink, full redaction, JWT operator detection; `+ chain` adds the hash chain with Ed25519 checkpoints.',
     '- **server CPU** is the server process\'s user+system CPU time from the end of warm-up until its log stopped growing, divided by the requests answered: it includes writing out whatever was still queued when the load stopped. It does not depend on whether autocannon saturated the server.',
-    '- **on disk at stop**: records of the measured requests found in the log at the moment autocannon finished (file size read in the load process right at the end), over requests answered. **after close**: after the server closed and its logger flushed, records in the log over all requests answered (warm-up included).',
-    '- **Δp99** is the p99 latency added over the bare framework.',
+    '- **on disk at stop**: records of the measured requests found in the log at the moment autocannon finished (file size read in the load process right at the end), over requests answered (the up to 50 requests in flight when autocannon stops are answered and recorded but not counted by it, so the share can pass 100% slightly). **after close**: after the server closed and its logger flushed, records in the log over all requests answered (warm-up included).',
+    '- **Δp99** is the p99 latency added over the bare framework. At saturation it mirrors the throughput ratio (queueing), so bare and auditkit also run under a paced load of ' +
+      `${Math.round(RATE_SHARE * 100)}% of bare's measured POST req/s: one request every 1/rate s over 8 keep-alive connections, each timed from its scheduled moment in µs (bench/lib/paced.mjs; autocannon's own rate limit sends each second's quota in a burst).`,
     '',
   );
   for (const [framework, { post, get }] of Object.entries(results)) {
