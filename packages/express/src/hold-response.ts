@@ -34,23 +34,21 @@ export function holdResponse(res: ServerResponse, audit: (status: number) => Pro
     );
   };
 
-  res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
-    if (state === 'released') return (original.writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+  /** Wraps one of the response's output methods: while held, the call is queued and `held` answers it. */
+  const hold = (name: 'writeHead' | 'write' | 'end', held: (self: ServerResponse) => unknown, onHeld?: (args: unknown[]) => void): void => {
+    const wrapped = original[name] as (...a: unknown[]) => unknown;
+    (res as unknown as Record<string, unknown>)[name] = function (this: ServerResponse, ...args: unknown[]) {
+      if (state === 'released') return wrapped.apply(this, args);
+      onHeld?.(args);
+      queued.push(() => void wrapped.apply(res, args));
+      start();
+      return held(this);
+    };
+  };
+  // writeHead(status) sets the status the record will carry, as the real call would have.
+  hold('writeHead', (self) => self, (args) => {
     if (typeof args[0] === 'number') res.statusCode = args[0];
-    queued.push(() => (original.writeHead as (...a: unknown[]) => ServerResponse).apply(res, args));
-    start();
-    return this;
-  } as ServerResponse['writeHead'];
-  res.write = function write(this: ServerResponse, ...args: unknown[]) {
-    if (state === 'released') return (original.write as (...a: unknown[]) => boolean).apply(this, args);
-    queued.push(() => void (original.write as (...a: unknown[]) => boolean).apply(res, args));
-    start();
-    return true;
-  } as ServerResponse['write'];
-  res.end = function end(this: ServerResponse, ...args: unknown[]) {
-    if (state === 'released') return (original.end as (...a: unknown[]) => ServerResponse).apply(this, args);
-    queued.push(() => void (original.end as (...a: unknown[]) => ServerResponse).apply(res, args));
-    start();
-    return this;
-  } as ServerResponse['end'];
+  });
+  hold('write', () => true);
+  hold('end', (self) => self);
 }
