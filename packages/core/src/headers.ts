@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { applyMode, jsonString as quote, keyInfo, type RedactionRules } from './redact.js';
+import { applyMode, jsonString as quote, orderedKeys, type RedactionRules } from './redact.js';
 
 /**
  * Request headers as recorded: every header kept (as EMQX does), the listed ones masked, and any
@@ -18,16 +18,14 @@ export const DEFAULT_MASKED_HEADERS = [
 ];
 
 export function recordHeaders(headers: IncomingHttpHeaders, masked: ReadonlySet<string>, rules: RedactionRules, maskJson: string): string {
-  const names = Object.keys(headers);
-  if (names.length > 1) names.sort();
+  const { keys, infos } = orderedKeys(headers, rules);
   let out = '{';
-  let previous: string | undefined;
-  for (const name of names) {
+  let first = true;
+  for (let i = 0; i < keys.length; i++) {
+    const name = keys[i]!;
     const value = headers[name];
     if (value === undefined) continue;
-    const info = keyInfo(rules, name);
-    // Two names that differ only in a lone surrogate are written alike; keep the first.
-    if (info.wellFormed === previous) continue;
+    const info = infos[i]!;
     let text: string;
     if (masked.has(name)) {
       text = maskJson;
@@ -38,8 +36,8 @@ export function recordHeaders(headers: IncomingHttpHeaders, masked: ReadonlySet<
     } else {
       text = JSON.stringify(applyMode(rules, info.mode, Array.isArray(value) ? value.join(', ') : value)!);
     }
-    out += (previous === undefined ? '' : ',') + info.prefix + text;
-    previous = info.wellFormed;
+    out += (first ? '' : ',') + info.prefix + text;
+    first = false;
   }
   return out + '}';
 }

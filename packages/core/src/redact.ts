@@ -146,11 +146,6 @@ export function compilePaths(
   return roots;
 }
 
-/** The keyword rule that applies to a key, if any. */
-export function keywordModeOf(rules: RedactionRules, key: string): RedactMode | undefined {
-  return keyInfo(rules, key).mode;
-}
-
 /** What the walker needs to know about a key; cached, so a known key costs one map look-up. */
 export function keyInfo(rules: RedactionRules, key: string): KeyInfo {
   const cached = rules.keyCache.get(key);
@@ -380,7 +375,8 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
-function orderedKeys(obj: object, rules: RedactionRules): ObjectShape {
+/** An object's keys in written (canonical) order, with their infos; remembered per object shape. */
+export function orderedKeys(obj: object, rules: RedactionRules): ObjectShape {
   const raw = Object.keys(obj);
   if (raw.length === 0) return EMPTY_SHAPE;
   const cached = rules.shapeCache.get(raw[0]!);
