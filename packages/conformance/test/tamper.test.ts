@@ -27,15 +27,23 @@ function tampered(name: string): string {
   return copyLog(pristine, join(tempDir(), name));
 }
 
-/** A request record (not a checkpoint or chain start) near the middle of a file, never its first or last line. */
+/**
+ * A request record (not a checkpoint or chain start) near the middle of a file, never its first or last
+ * line, and followed by another record: an edit then breaks the next record's link, not a checkpoint's
+ * signed head.
+ */
 function middleRecordAt(lines: string[]): number | undefined {
   const mid = Math.floor(lines.length / 2);
   for (let d = 0; d < lines.length; d++) {
     for (const i of [mid + d, mid - d]) {
-      if (i > 0 && i < lines.length - 1 && JSON.parse(lines[i]!).event === 'request') return i;
+      if (i > 0 && i < lines.length - 1 && isRecord(lines[i]!) && isRecord(lines[i + 1]!)) return i;
     }
   }
   return undefined;
+}
+
+function isRecord(line: string): boolean {
+  return JSON.parse(line).event === 'request';
 }
 
 function middleRecord(lines: string[]): number {
