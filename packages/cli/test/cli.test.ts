@@ -49,15 +49,16 @@ describe('auditkit verify', () => {
     await writeLog(join(log, 'audit.log'), join(d, 'audit-signing.key'), 12);
     const ok = run('verify', log, '--key', join(d, 'audit-signing.pub.jwk'));
     assert.equal(ok.status, 0, ok.stdout + ok.stderr);
-    // A chain start, 12 records, a checkpoint after the batch (every 5, at batch granularity), the final one.
-    assert.match(ok.stdout, /1 file\(s\), 15 record\(s\), 2 checkpoint\(s\), 1 chain\(s\)/);
+    // A chain start and the checkpoint that signs it, 12 records with a checkpoint after every 5 (inside
+    // the one batch: no more than 5 ever go unsigned), the final checkpoint.
+    assert.match(ok.stdout, /1 file\(s\), 17 record\(s\), 4 checkpoint\(s\), 1 chain\(s\)/);
     assert.match(ok.stdout, /closed\n\nINTACT\n$/);
 
-    // The first record after the chain start (line 2) now names someone else.
+    // The first record after the chain start and its checkpoint (line 3) now names someone else.
     writeFileSync(join(log, 'audit.log'), readFileSync(join(log, 'audit.log'), 'utf8').replace('"source":"alice"', '"source":"alicf"'));
     const bad = run('verify', log, '--key', join(d, 'audit-signing.pub.jwk'));
     assert.equal(bad.status, 1);
-    assert.match(bad.stdout, /PROBLEMS \(1\):\n {2}modified_record +audit\.log:2 seq 2 +the record does not match its hash/);
+    assert.match(bad.stdout, /PROBLEMS \(1\):\n {2}modified_record +audit\.log:3 seq 3 +the record does not match its hash/);
     assert.match(bad.stdout, /TAMPERED OR DAMAGED: 1 problem\(s\)/);
 
     const json = run('verify', log, '--key', join(d, 'audit-signing.pub.jwk'), '--json');
