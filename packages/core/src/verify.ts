@@ -337,6 +337,8 @@ async function verifyChain(
       if (start.break) reportBreak(chain, e, start.break, add);
     }
     if (!prev) {
+      // The checkpoint before the first one here is in older files: the first cannot be checked against it.
+      gapSinceCheckpoint = e.seq !== 1;
       if (e.seq !== 1) add({ kind: 'chain_start_missing', ...where(e), seqEnd: e.seq - 1, message: `the chain begins at seq ${e.seq}: records 1 to ${e.seq - 1} are not in the files given` });
       else if (e.kind !== 'start') add({ kind: 'modified_record', ...where(e), message: 'seq 1 is not the chain start record' });
     } else if (e.seq > prev.seq + 1) {
