@@ -3,7 +3,7 @@ import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { calculateJwkThumbprint, CompactSign, exportJWK } from 'jose';
-import { AuditEntry, canonicalJson, linkHash, type WrittenCheckpoint } from '@auditkit/core';
+import { AuditEntry, canonicalJson, linkHash } from '@auditkit/core';
 import { formatMessage } from '@auditkit/syslog';
 
 /**
@@ -133,10 +133,10 @@ export function stripAndRelink(dir: string, options: { where?: (file: string) =>
  * The external copy: each shipped checkpoint as the RFC 5424 message the syslog sink sends for it,
  * one per line, as rsyslog stores them.
  */
-export function writeAnchors(file: string, shipped: readonly WrittenCheckpoint[]): string {
+export function writeAnchors(file: string, shipped: readonly string[]): string {
   const text = shipped
-    .map((cp) => {
-      const entry = AuditEntry.fromLine(cp.line);
+    .map((line) => {
+      const entry = AuditEntry.fromLine(line);
       return formatMessage(entry.head, entry.line, { facility: 4, appName: 'billing-api', procId: '4242', hostname: 'api-1', sdId: 'auditkit@32473' });
     })
     .join('\n');
