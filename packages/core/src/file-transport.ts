@@ -181,7 +181,7 @@ export class AuditFileTransport extends AuditTransport {
       this.#chainTimer = setInterval(() => this.#intervalCheckpoint(chain.intervalMs), Math.min(chain.intervalMs, 1000));
       this.#chainTimer.unref();
     }
-    this.#maintenance = this.#retain();
+    this.#maintenance = this.#tidy().then(() => this.#retain());
   }
 
   writeEntries(entries: readonly AuditEntry[]): Promise<void> {
@@ -414,6 +414,27 @@ export class AuditFileTransport extends AuditTransport {
       // The uncompressed file stays; nothing is lost by a failed compression.
       await unlink(tmp).catch(() => undefined);
       throw err;
+    }
+  }
+
+  /**
+   * Finishes what a killed process left of a compression: a `.gz` exists only once it is complete
+   * (written, synced, renamed), so the uncompressed twin beside it goes, and so does a half-written
+   * `.gz.tmp`. Left in place, the twin would show every record twice to a verifier.
+   */
+  async #tidy(): Promise<void> {
+    const dir = dirname(this.path);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return;
+    }
+    const present = new Set(names);
+    for (const n of names) {
+      const twin = this.#rotated.test(n) && !n.endsWith('.gz') && present.has(n + '.gz');
+      const partial = n.endsWith('.gz.tmp') && this.#rotated.test(n.slice(0, -'.gz.tmp'.length));
+      if (twin || partial) await unlink(join(dir, n)).catch(() => undefined);
     }
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { appendFileSync, mkdtempSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
@@ -307,6 +307,29 @@ describe('what a genuine writer guarantees a verifier', () => {
     assert.equal(new Set(live.map((l) => l.chain)).size, 1, 'one chain: continued, not broken');
     const report = await verifyAuditLog([path], { key: publicKey });
     assert.deepEqual(report.problems.map((p) => p.kind), ['chain_start_missing'], 'the live file alone: its start is in the moved file');
+  });
+});
+
+describe('a compression a kill cut short', () => {
+  it('the uncompressed twin of a finished .gz and a half-written .gz.tmp are removed at start: no record counted twice', async () => {
+    const d = dir();
+    const path = join(d, 'audit.log');
+    const { privateKey, publicKey } = keys();
+    await writeLog(path, privateKey, 20, { maxSize: 2048, compress: true, maxFiles: 0 });
+    const gz = readdirSync(d).filter((n) => n.endsWith('.log.gz')).sort();
+    assert.ok(gz.length >= 2);
+    // Killed between renaming the .gz into place and removing the original...
+    const [twin, cut] = [gz[0]!, gz[1]!];
+    writeFileSync(join(d, twin.slice(0, -3)), gunzipSync(readFileSync(join(d, twin))));
+    // ...and, for another file, in the middle of writing the .gz.
+    const bytes = readFileSync(join(d, cut));
+    writeFileSync(join(d, cut.slice(0, -3)), gunzipSync(bytes));
+    writeFileSync(join(d, cut + '.tmp'), bytes.subarray(0, bytes.length >> 1));
+    rmSync(join(d, cut));
+    assert.ok((await verifyAuditLog([d], { key: publicKey })).problems.some((p) => p.kind === 'inserted_record'), 'the twin shows every record twice');
+    assert.deepEqual(await restart(path, privateKey, { maxSize: 2048, compress: true, maxFiles: 0 }), []);
+    assert.deepEqual([existsSync(join(d, twin.slice(0, -3))), existsSync(join(d, cut + '.tmp')), existsSync(join(d, cut.slice(0, -3)))], [false, false, true]);
+    assert.deepEqual((await verifyAuditLog([d], { key: publicKey })).problems, []);
   });
 });
 
