@@ -469,10 +469,10 @@ describe('the external copy holds other trails too (a shared syslog)', () => {
   let trail = '';
   let anchors = '';
   let others = 0;
+  const shipped: string[] = [];
   before(async () => {
     // This service: a chain closed cleanly, then a restart's new chain, linked to it.
     trail = tempDir('auditkit-two-chains-');
-    const shipped: string[] = [];
     for (let run = 0; run < 2; run++) {
       const file = new AuditFileTransport({ path: join(trail, 'audit.log'), chain: { key: signer.privateKey, checkpointEvery: 15 } });
       file.on('checkpoint', (cp: WrittenCheckpoint) => shipped.push(cp.line));
@@ -498,6 +498,22 @@ describe('the external copy holds other trails too (a shared syslog)', () => {
     assert.deepEqual(r.problems, []);
     assert.equal(r.chains.length, 2);
     assert.deepEqual([r.anchors!.matched, r.anchors!.ignored], [r.checkpoints, others]);
+  });
+
+  it('a checkpoint in the copy whose signature fails is reported against the copy, and believed in nothing', async () => {
+    const text = readFileSync(anchors, 'utf8');
+    // The final checkpoint of this trail's newer chain, claiming to cover 100 more records than it does.
+    const last = (JSON.parse(shipped.at(-1)!) as { checkpoint: string }).checkpoint;
+    const [header, payload, signature] = last.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const forged = [header, Buffer.from(JSON.stringify({ ...claims, last_seq: claims.last_seq + 100 })).toString('base64url'), signature].join('.');
+    const copy = join(tempDir(), 'rsyslog-forged.log');
+    writeFileSync(copy, text + `2026-11-22T03:15:02Z api-1 billing-api: ${forged}\n`);
+    const r = await withCopy(trail, copy);
+    assert.deepEqual(
+      r.problems.map((p) => [p.kind, p.file, p.line]),
+      [['bad_signature', copy, text.split('\n').length]],
+    );
   });
 
   it('the newer chain deleted whole: the files look closed and clean, the copy says truncated', async () => {

@@ -362,14 +362,10 @@ export class AuditFileTransport extends AuditTransport {
 
   async #rotatedFiles(): Promise<string[]> {
     const dir = dirname(this.path);
-    try {
-      return (await readdir(dir))
-        .filter((n) => this.#rotated.test(n))
-        .sort()
-        .map((n) => join(dir, n));
-    } catch {
-      return [];
-    }
+    return (await namesIn(dir))
+      .filter((n) => this.#rotated.test(n))
+      .sort()
+      .map((n) => join(dir, n));
   }
 
   async #rotationTarget(): Promise<string> {
@@ -424,12 +420,7 @@ export class AuditFileTransport extends AuditTransport {
    */
   async #tidy(): Promise<void> {
     const dir = dirname(this.path);
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      return;
-    }
+    const names = await namesIn(dir);
     const present = new Set(names);
     for (const n of names) {
       const twin = this.#rotated.test(n) && !n.endsWith('.gz') && present.has(n + '.gz');
@@ -443,13 +434,7 @@ export class AuditFileTransport extends AuditTransport {
     const { maxFiles, maxAgeDays } = this.settings;
     if (maxFiles === 0 && maxAgeDays === 0) return;
     const dir = dirname(this.path);
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      return;
-    }
-    const rotated = names
+    const rotated = (await namesIn(dir))
       .map((n) => ({ n, m: this.#rotated.exec(n) }))
       .filter((x): x is { n: string; m: RegExpExecArray } => x.m !== null)
       .sort((a, b) => (a.n < b.n ? 1 : -1));
@@ -461,6 +446,15 @@ export class AuditFileTransport extends AuditTransport {
       const tooOld = cutoff !== '' && m[1]! < cutoff && !(this.settings.chain && i === 0);
       if (tooMany || tooOld) await unlink(join(dir, n)).catch(() => undefined);
     }
+  }
+}
+
+/** The directory's entries; none when it cannot be read (it is created again on the next write). */
+async function namesIn(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return [];
   }
 }
 

@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
 import { compactVerify, decodeProtectedHeader } from 'jose';
 import { JWS_TYPE, checkpointPayloadOf, jwsDigest, type CheckpointPayload } from './chain.js';
 import type { VerifyingKey } from './signing-key.js';
@@ -42,15 +43,29 @@ interface Anchor {
 /** Compact JWS tokens; a JSON header always begins `{"`, which is `eyJ` in base64url. */
 const TOKEN = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g;
 
-export async function readAnchors(files: readonly string[], key: VerifyingKey | undefined, add: Report): Promise<{ anchors: Anchor[]; files: string[]; ignored: number }> {
+export interface Anchors {
+  anchors: Anchor[];
+  files: string[];
+  ignored: number;
+  key: VerifyingKey | undefined;
+}
+
+/**
+ * The checkpoints in the copy, streamed line by line (a syslog file can be large). Signatures are
+ * checked later, and only where a checkpoint would be reported: one the files hold unchanged was
+ * verified there already.
+ */
+export async function readAnchors(files: readonly string[], key: VerifyingKey | undefined, add: Report): Promise<Anchors> {
   const anchors: Anchor[] = [];
   const seen = new Set<string>();
   let ignored = 0;
   for (const file of files) {
-    let data = await readFile(file);
-    if (file.endsWith('.gz')) data = gunzipSync(data);
-    const lines = data.toString('utf8').split('\n');
-    for (const [i, text] of lines.entries()) {
+    const raw = createReadStream(file);
+    const lines = createInterface({ input: file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw, crlfDelay: Infinity });
+    let i = -1;
+    for await (const text of lines) {
+      i++;
+      if (!text.includes('eyJ')) continue;
       for (const [jws] of text.matchAll(TOKEN)) {
         let header: ReturnType<typeof decodeProtectedHeader>;
         try {
@@ -65,14 +80,6 @@ export async function readAnchors(files: readonly string[], key: VerifyingKey | 
           ignored++;
           continue;
         }
-        if (key) {
-          try {
-            await compactVerify(jws, key.key, { algorithms: [key.alg] });
-          } catch {
-            add({ kind: 'bad_signature', ...where, message: 'a checkpoint in the external copy does not verify: the copy was altered' });
-            continue;
-          }
-        }
         const payload = checkpointPayloadOf(jws);
         if (!payload || typeof payload.chain !== 'string' || typeof payload.last_seq !== 'number') {
           add({ kind: 'bad_signature', ...where, message: 'a checkpoint in the external copy has no readable payload' });
@@ -82,7 +89,19 @@ export async function readAnchors(files: readonly string[], key: VerifyingKey | 
       }
     }
   }
-  return { anchors, files: [...files], ignored };
+  return { anchors, files: [...files], ignored, key };
+}
+
+/** Whether an anchor's signature holds (without a key nothing is checked); one that does not is reported against the copy. */
+async function genuine(a: Anchor, key: VerifyingKey | undefined, add: Report): Promise<boolean> {
+  if (!key) return true;
+  try {
+    await compactVerify(a.jws, key.key, { algorithms: [key.alg] });
+    return true;
+  } catch {
+    add({ kind: 'bad_signature', file: a.file, line: a.line, message: 'a checkpoint in the external copy does not verify: the copy was altered' });
+    return false;
+  }
 }
 
 interface Trail {
@@ -93,7 +112,7 @@ interface Trail {
 const trailOf = (p: CheckpointPayload): string => `${String(p.node)}\u0000${String(p.path)}`;
 
 /** Every anchor of a chain in the files must be there at its seq, the same JWS; anchors beyond the files' end mean they were cut. */
-export function crossCheckAnchors(read: { anchors: Anchor[]; files: string[]; ignored: number }, chains: Map<string, Entry[]>, add: Report): AnchorSummary {
+export async function crossCheckAnchors(read: Anchors, chains: Map<string, Entry[]>, add: Report): Promise<AnchorSummary> {
   const summary: AnchorSummary = { files: read.files, checkpoints: read.anchors.length, matched: 0, older: 0, ignored: read.ignored };
   // The trails the files hold, from their own valid checkpoints: which node and file, and when.
   const trails = new Map<string, Trail>();
@@ -117,25 +136,33 @@ export function crossCheckAnchors(read: { anchors: Anchor[]; files: string[]; ig
     else byChain.set(a.payload.chain, [a]);
   }
 
-  for (const [chain, anchors] of byChain) {
-    anchors.sort((a, b) => a.payload.last_seq - b.payload.last_seq);
+  for (const [chain, all] of byChain) {
+    all.sort((a, b) => a.payload.last_seq - b.payload.last_seq);
     const entries = chains.get(chain);
     if (entries && entries.length > 0) {
-      checkChain(chain, anchors, entries, summary, add);
+      await checkChain(chain, all, entries, summary, read.key, add);
       continue;
     }
-    // A whole chain the copy knows and the files do not.
+    // A whole chain the copy knows and the files do not: judged on its genuine checkpoints only.
+    const anchors: Anchor[] = [];
+    for (const a of all) if (await genuine(a, read.key, add)) anchors.push(a);
+    if (anchors.length === 0) continue;
     const newest = anchors.at(-1)!;
     const trail = trails.get(trailOf(newest.payload));
-    const times = anchors.map((a) => a.payload.time);
+    let newestTime = -Infinity;
+    let oldestTime = Infinity;
+    for (const a of anchors) {
+      newestTime = Math.max(newestTime, a.payload.time);
+      oldestTime = Math.min(oldestTime, a.payload.time);
+    }
     const upTo = `the external copy has its checkpoints up to seq ${newest.payload.last_seq + 1}${newest.payload.final ? ' (closed)' : ''} (${basename(newest.file)}:${newest.line})`;
     if (chains.size === 0) {
       add({ kind: 'truncated', chain, seq: 1, seqEnd: newest.payload.last_seq + 1, message: `chain ${chain} is in none of the files, which hold no chain at all; ${upTo}: the trail was deleted` });
     } else if (!trail) {
       summary.ignored += anchors.length;
-    } else if (Math.max(...times) > trail.maxTime) {
+    } else if (newestTime > trail.maxTime) {
       add({ kind: 'truncated', chain, seq: 1, seqEnd: newest.payload.last_seq + 1, message: `chain ${chain} of this trail is in none of the files, and is newer than all of them; ${upTo}: the end of the trail was cut off` });
-    } else if (Math.min(...times) >= trail.minTime) {
+    } else if (oldestTime >= trail.minTime) {
       add({ kind: 'missing_file', chain, seq: 1, seqEnd: newest.payload.last_seq + 1, message: `chain ${chain} of this trail is in none of the files, though older and newer chains are; ${upTo}: its files were deleted` });
     } else {
       summary.older += anchors.length;
@@ -144,7 +171,7 @@ export function crossCheckAnchors(read: { anchors: Anchor[]; files: string[]; ig
   return summary;
 }
 
-function checkChain(chain: string, anchors: Anchor[], entries: Entry[], summary: AnchorSummary, add: Report): void {
+async function checkChain(chain: string, anchors: Anchor[], entries: Entry[], summary: AnchorSummary, key: VerifyingKey | undefined, add: Report): Promise<void> {
   const bySeq = new Map<number, Entry>();
   for (const e of entries) bySeq.set(e.seq, e);
   const firstSeq = entries[0]!.seq;
@@ -157,16 +184,18 @@ function checkChain(chain: string, anchors: Anchor[], entries: Entry[], summary:
       continue;
     }
     if (seq > last.seq) {
-      beyond = a;
+      if (await genuine(a, key, add)) beyond = a;
       continue;
     }
     const e = bySeq.get(seq);
     // A gap in the files is reported as deleted records already.
     if (!e) continue;
+    // The same JWS as the file's checkpoint: its signature was judged there.
     if (e.kind === 'checkpoint' && e.cp?.digest === a.digest) {
       summary.matched++;
       continue;
     }
+    if (!(await genuine(a, key, add))) continue;
     add({
       kind: 'rewritten',
       chain,

@@ -167,7 +167,7 @@ export async function verifyAuditLog(paths: readonly string[], options: VerifyOp
   let anchors: AnchorSummary | undefined;
   if (options.anchors !== undefined) {
     const read = await readAnchors(options.anchors, key, add);
-    anchors = crossCheckAnchors(read, ordered, add);
+    anchors = await crossCheckAnchors(read, ordered, add);
   }
 
   const errors = problems.filter((p) => p.severity === 'error').length;
