@@ -206,8 +206,9 @@ export class AuditFileTransport extends AuditTransport {
    */
   reopen(): Promise<void> {
     return this.#serial(async () => {
-      const chain = this.#chain?.state && this.#handle ? this.#chain : undefined;
-      if (chain && chain.state!.unsigned > 0) await this.#checkpoint('rotation');
+      const chain = this.#chain?.state ? this.#chain : undefined;
+      // Only an open handle still reaches the moved file; a closed one would write into the new file.
+      if (chain && this.#handle && chain.state!.unsigned > 0) await this.#checkpoint('rotation');
       await this.#closeHandle();
       if (chain) await this.#checkpoint('reopen');
     });
