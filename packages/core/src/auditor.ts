@@ -100,7 +100,11 @@ export class Auditor extends EventEmitter implements ContextOwner {
       let name = nameOf(sink, i);
       if (names.has(name)) name = `${name}#${i}`;
       names.add(name);
-      const onFault = (err: unknown): void => this.#fault('AUDITKIT_SINK_FAILED', `sink ${name} reported: ${describeError(err)}`, name, err);
+      // A sink's own coded fault (a broken chain) keeps its code; anything else is a failed sink.
+      const onFault = (err: unknown): void =>
+        err instanceof AuditFault
+          ? this.#fault(err.code, err.message.replace(/^\[auditkit\] /, ''), name, err)
+          : this.#fault('AUDITKIT_SINK_FAILED', `sink ${name} reported: ${describeError(err)}`, name, err);
       const target: SinkTarget = sink.kind === 'logger' ? new LoggerTarget(sink.logger!, onFault) : new TransportTarget(sink.transport!, name, onFault);
       return new SinkChannel(
         target,

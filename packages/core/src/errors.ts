@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   AUDITKIT_CLOSED: 'AUDITKIT_CLOSED',
   /** strict mode refused a request because its record could not be accepted. */
   AUDITKIT_STRICT_REFUSED: 'AUDITKIT_STRICT_REFUSED',
+  /** A chained file sink found a tail it could not vouch for at start; it began a new chain recording the break. Reported as a fault. */
+  AUDITKIT_CHAIN_BROKEN: 'AUDITKIT_CHAIN_BROKEN',
 } as const;
 
 export type AuditErrorCode = keyof typeof ERROR_CODES;
