@@ -1,7 +1,7 @@
 import { createSocket, type Socket as DatagramSocket } from 'node:dgram';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { hostname as osHostname } from 'node:os';
-import { checkServerIdentity, connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect } from 'node:tls';
 import {
   AuditTransport,
   describeValue,
@@ -136,9 +136,10 @@ export class AuditSyslogTransport extends AuditTransport {
                 ca: o.ca as string | undefined,
                 cert: o.cert as string | undefined,
                 key: o.key as string | undefined,
-                // SNI cannot carry an IP address; the certificate is still checked against it.
+                // SNI cannot carry an IP address. Node checks the certificate against `servername` when
+                // given, else `host` (an IP address against the certificate's IP entries): its own
+                // check, untouched, because `checkServerIdentity: undefined` would replace it.
                 servername: servername ?? (isIP(host) ? undefined : host),
-                checkServerIdentity: servername ? (_host, cert) => checkServerIdentity(servername, cert) : undefined,
                 rejectUnauthorized: true,
                 minVersion: 'TLSv1.2',
               }),
