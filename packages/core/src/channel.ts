@@ -558,6 +558,7 @@ export class SinkChannel {
         this.#spoolFailures = 0;
         for (const e of entries) e.waiter?.resolve();
         if (this.#stopped) return;
+        this.#flushDropNotice();
         this.#schedule();
         this.#scheduleSpooling();
         this.#notifyProgress();
@@ -629,10 +630,12 @@ export class SinkChannel {
     if (!drop || this.#stopped) return;
     const record = this.#hooks.makeDroppedRecord(this.name, drop);
     const entry: Entry = { entry: record, line: record.line, waiter: undefined, spooled: undefined, bytes: 0 };
+    // Records bound for the spool wait in the queue too: the notice needs room in both.
+    if (this.#queue.length >= this.#queue.capacity) return;
     if (this.#spoolActive) {
       if (!this.#spool!.hasRoom(this.#queueBytes + lineBytes(entry))) return;
       this.#queueBytes += entry.bytes;
-    } else if (this.#queue.length >= this.#queue.capacity) return;
+    }
     this.#queue.pushOver(entry);
     this.#pendingDrop = undefined;
     this.#stats.accepted++;
