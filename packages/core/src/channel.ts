@@ -359,7 +359,8 @@ export class SinkChannel {
     this.#pumping = true;
     this.#pumpAgain = false;
     try {
-      while (this.#inFlight.length < this.#config.maxInFlightBatches && !this.#backoff && !this.#stopped) {
+      // A sink known to be down gets one batch, as a probe; the rest follows once it confirms.
+      while (this.#inFlight.length < (this.#stats.healthy ? this.#config.maxInFlightBatches : 1) && !this.#backoff && !this.#stopped) {
         if (this.#spoolActive) {
           if (this.#inFlightFromSpool >= this.#config.max) break;
           const batch = await this.#takeFromSpool();
