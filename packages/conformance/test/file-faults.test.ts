@@ -55,6 +55,8 @@ describe('file sink faults', () => {
           assert.equal(res.status, 201, 'a full disk never fails a request');
         }
         await waitFor(() => faults.some((f) => causeCode(f) === 'ENOSPC'), 5000, 'an ENOSPC fault');
+        const enospc = faults.find((f) => causeCode(f) === 'ENOSPC')!;
+        assert.match(enospc.message, /: ENOSPC: no space left on device, write; its records wait in its queue and the write is retried$/);
         const during = Object.values(app.auditor.stats().sinks)[0]!;
         assert.ok(during.errors > 0 && during.queued > 0, `errors ${during.errors}, queued ${during.queued}`);
         rmSync(join(fs.dir, 'filler'));

@@ -237,8 +237,8 @@ export class Auditor extends EventEmitter implements ContextOwner {
     this.#closing ??= (async () => {
       const deadline = Date.now() + (options.timeoutMs ?? 10_000);
       await withDeadline(this.#buildsSettled(), Math.max(0, deadline - Date.now()));
-      // A sink that cannot deliver everything gives up a little before the deadline, so the sinks that
-      // could still carry the count of what it lost (see drop-relay.ts).
+      // A sink that cannot deliver everything gives up a little before the deadline, leaving the other
+      // sinks time to write down how many records it lost (see drop-relay.ts).
       const grace = Math.min(500, Math.max(0, deadline - Date.now()) / 5);
       const drained = await Promise.all(this.#channels.map((c) => c.drain(deadline - grace)));
       await Promise.all(this.#channels.filter((_, i) => !drained[i]).map((c) => c.stop()));
