@@ -11,6 +11,20 @@ import { checkSigningKey, loadSigningKey, type PrivateKeySource } from './signin
 import type { AuditEntry } from './entry.js';
 import { booleanAt, describe, fail, integerAt, isPlainObject, onlyKeys, stringAt } from './validate.js';
 
+const NEWLINE = Buffer.from('\n');
+
+/** Whether the file's last byte (at `size - 1`) is a newline. */
+async function endsWithNewline(path: string, size: number): Promise<boolean> {
+  const reader = await openAsync(path, 'r');
+  try {
+    const last = Buffer.alloc(1);
+    await reader.read(last, 0, 1, size - 1);
+    return last[0] === 0x0a;
+  } finally {
+    await reader.close();
+  }
+}
+
 /**
  * JSON lines in a file, one record per line, with rotation that actually applies (Mattermost's was
  * found to be ignored) and acknowledgements that mean something (winston-daily-rotate-file
@@ -247,6 +261,17 @@ export class AuditFileTransport extends AuditTransport {
     const handle = await openAsync(this.path, 'a', this.settings.mode);
     this.#size = (await handle.stat()).size;
     this.#handle = handle;
+    // A kill inside write(2) or a power loss can leave the file ending in a cut line. End it, so the cut
+    // record stays visible as one malformed line and the next record starts a line of its own.
+    if (this.#size > 0 && !(await endsWithNewline(this.path, this.#size))) {
+      try {
+        await handle.write(NEWLINE);
+        this.#size += 1;
+      } catch (err) {
+        await this.#closeHandle();
+        throw err;
+      }
+    }
     return handle;
   }
 
@@ -326,9 +351,8 @@ export class AuditFileTransport extends AuditTransport {
       this.#chain ??
       new ChainWriter(await loadSigningKey(settings.key), { every: settings.every, intervalMs: settings.intervalMs, node: settings.node, path: this.path });
     this.#chain = writer;
-    const { recovery, cutLine } = await recoverChain(this.path, (await this.#rotatedFiles()).reverse(), (jws) => writer.ownCheckpoint(jws));
-    // A crash cut the last line. End it, so it stays visible as a cut record, and go on after it.
-    if (cutLine) await this.#append(Buffer.from('\n'));
+    const { recovery } = await recoverChain(this.path, (await this.#rotatedFiles()).reverse(), (jws) => writer.ownCheckpoint(jws));
+    // A crash cut the last line: #open() ends it before the next write, so it stays one cut record.
     if (recovery.kind === 'continue') {
       writer.state = recovery.state;
       try {

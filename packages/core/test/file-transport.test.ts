@@ -71,6 +71,18 @@ describe('file sink', () => {
     for (const f of files) assert.match(f, /^audit(-\d{8}T\d{9}Z(-\d+)?)?\.log$/);
   });
 
+  it('a file left ending in a cut line (a kill inside write) gets its line ended: the next record is a line of its own', async () => {
+    const d = dir();
+    const cut = '{"id":"before-crash","event":"request","pad":"xx';
+    writeFileSync(join(d, 'audit.log'), '{"id":"whole"}\n' + cut, { mode: 0o600 });
+    const t = transport(d);
+    const ids = await write(t, 1, 2, 10);
+    await close(t);
+    const { lines } = linesIn(d);
+    assert.deepEqual(lines.slice(0, 2), ['{"id":"whole"}', cut]);
+    assert.deepEqual(lines.slice(2).map((l) => JSON.parse(l).id), ids);
+  });
+
   it('keeps at most maxFiles rotated files, dropping the oldest', async () => {
     const d = dir();
     const t = transport(d, { maxSize: 4 * 1024, maxFiles: 3 });
