@@ -198,6 +198,11 @@ export class SinkChannel {
     this.#noteDrop(reason);
   }
 
+  /** Opens the target ahead of its first record (the file picks up its chain). */
+  open(): Promise<void> {
+    return this.#target.open?.() ?? Promise.resolve();
+  }
+
   stats(): SinkStats {
     return { ...this.#stats, queued: this.#queue.length, spooled: this.#spool?.entries ?? 0 };
   }
@@ -239,6 +244,53 @@ export class SinkChannel {
     if (this.#spool) await this.#spool.close();
     // A transport that never finishes closing must not hold close() past its deadline.
     await withDeadline(this.#target.close(), Math.max(100, deadline - Date.now()));
+  }
+
+  /**
+   * The process is ending without its event loop (`process.exit()`): every record not yet confirmed
+   * goes, in order, to the target's synchronous write, else to the spool (flushed and fsynced), else
+   * it is counted lost. The channel is closed afterwards. A record whose batch was in flight may be
+   * on disk already; the file transport checks, other targets may write it twice (never lose it).
+   */
+  closeSync(): { written: number; spooled: number; lost: number } {
+    this.#closing = true;
+    this.#closed = true;
+    if (this.#backoff) clearTimeout(this.#backoff);
+    this.#backoff = undefined;
+    this.#generation++;
+    this.#inFlight = [];
+    this.#sent = 0;
+    const left = this.#queue.peek(this.#queue.length);
+    this.#queue.drop(left.length);
+    const entries = left.flatMap((e) => (e.entry === undefined ? [] : [e.entry]));
+    if (this.#pendingDrop) {
+      entries.push(this.#hooks.makeDroppedRecord(this.name, this.#pendingDrop));
+      this.#pendingDrop = undefined;
+    }
+    const out = { written: 0, spooled: 0, lost: 0 };
+    if (entries.length > 0 && !this.#spoolActive && this.#target.writeSync?.(entries)) {
+      out.written = entries.length;
+      this.#stats.written += entries.length;
+    } else if (this.#spool) {
+      for (const e of entries) {
+        if (this.#spool.append(e.line)) out.spooled++;
+        else out.lost++;
+      }
+      try {
+        this.#spool.flushSync();
+      } catch {
+        out.lost += out.spooled;
+        out.spooled = 0;
+      }
+    } else {
+      out.lost = entries.length;
+    }
+    this.#stats.failed += out.lost;
+    for (const e of left) {
+      if (out.lost === 0) e.waiter?.resolve();
+      else e.waiter?.reject(new SinkDown(this.name, new Error('the process ended before delivery')));
+    }
+    return out;
   }
 
   #drained(): boolean {

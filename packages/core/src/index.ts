@@ -5,6 +5,13 @@
 
 export { Auditor, createAuditor, STRICT_REFUSAL, type AuditStats } from './auditor.js';
 export type { AuditContext, AuditHandle, AuditEventDetails } from './context.js';
+export { AuditAttempt, type AppEventDetails, type EventOperator, type OutcomeDetails } from './app-event.js';
+export type { ChangeInput } from './change.js';
+export { jsonPatch, type PatchOp } from './json-patch.js';
+export { CommandRun, CLI_EVENT, type CommandAudit, type CommandRunOptions, type RunEnding } from './command-run.js';
+export type { CommandDeclaration, CommandFacts, ValueSource } from './command-args.js';
+export { hostOperator, type HostOperator } from './host-operator.js';
+export type { PauseOptions } from './lifecycle.js';
 export type { AdapterBinding, AuditFacts, CompletionFacts, RouteAuditSetting, StartFacts } from './facts.js';
 export type {
   AuditOptions,
@@ -32,6 +39,10 @@ export {
   type AuthType,
   type BodyRecorded,
   type DroppedRecord,
+  type EventRecord,
+  type EventResult,
+  type HostOperatorRecord,
+  type RecordedChange,
   type JsonObject,
   type JsonValue,
   type OperationResult,

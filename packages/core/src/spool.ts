@@ -138,6 +138,29 @@ export class Spool {
     return next;
   }
 
+  /**
+   * Writes buffered lines and fsyncs them without the event loop, for a process that is ending
+   * (Auditor.closeSync). The segment is opened for appending, so a flush still in the thread pool
+   * cannot interleave with these lines, only land before or after them.
+   */
+  flushSync(): void {
+    const lines = this.#pending;
+    if (lines.length === 0) return;
+    this.#pending = [];
+    let text = '';
+    for (const l of lines) text += l + '\n';
+    const buffer = Buffer.from(text, 'utf8');
+    const fd = openSync(join(this.dir, segmentName(this.#writeSegment)), 'a', 0o600);
+    try {
+      let offset = 0;
+      while (offset < buffer.length) offset += writeSync(fd, buffer, offset, buffer.length - offset);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    this.#writeSize += buffer.length;
+  }
+
   /** Up to `max` entries from the read position, in order (buffered lines are flushed first). */
   async take(max: number): Promise<SpoolEntry[]> {
     await this.flush();
