@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { appEventInput, AuditAttempt, operatorOf, type AppEventDetails } from './app-event.js';
 import { NO_AUTH } from './auth.js';
 import type { CommandDeclaration, CommandFacts } from './command-args.js';
-import { CommandRun, type CommandAudit, type CommandRunOptions } from './command-run.js';
+import { CommandRun, processExitCode, type CommandAudit, type CommandRunOptions, type RunDeps } from './command-run.js';
 import { buildEventEntry, type EventRecordInput } from './event-record.js';
 import { AuditFileTransport } from './file-transport.js';
 import { closeRecord, configDigest, configSummary, pauseRecord, startRecord, type PauseOptions, type SinkSummary } from './lifecycle.js';
@@ -84,6 +84,7 @@ export class Auditor extends EventEmitter implements ContextOwner {
   /** Set while auditing is paused at run time: since when, and how many records were not written. */
   #paused: { since: number; skipped: number } | undefined;
   #closedSync = false;
+  readonly #undeclared = new Set<string>();
 
   constructor(options?: AuditOptions) {
     super();
@@ -262,7 +263,11 @@ export class Auditor extends EventEmitter implements ContextOwner {
    * Starts the record of one command-line run; the commander and yargs integrations translate their
    * parsed command into `facts`. See command-run.ts for how a run ends.
    */
-  command(facts: CommandFacts, declaration: CommandDeclaration | undefined, options?: CommandRunOptions): CommandRun {
+  command(
+    facts: CommandFacts | (() => CommandFacts),
+    declaration: CommandDeclaration | undefined | ((facts: CommandFacts) => CommandDeclaration | undefined),
+    options?: CommandRunOptions,
+  ): CommandRun {
     return new CommandRun(this.options, facts, declaration, this.#runDeps('command'), options);
   }
 
@@ -287,7 +292,7 @@ export class Auditor extends EventEmitter implements ContextOwner {
       await run.finish({ exitCode: 1, error: err, how: 'threw' });
       throw err;
     }
-    await run.finish({ exitCode: exitCodeNow(), how: 'returned' });
+    await run.finish({ exitCode: processExitCode(), how: 'returned' });
     return result;
   }
 
@@ -409,11 +414,16 @@ export class Auditor extends EventEmitter implements ContextOwner {
     ).then((all) => all.every(Boolean));
   }
 
-  #runDeps(method: string): { record(input: EventRecordInput): Promise<boolean>; closeSync(): void; misuse(m: string, problem: string): void } {
+  #runDeps(method: string): RunDeps {
     return {
       record: (input) => this.#record(input),
       closeSync: () => void this.closeSync(),
       misuse: (m, problem) => this.#fault('AUDITKIT_HOOK_FAILED', `${method} audit.${m}() ${problem}`),
+      undeclared: (operationId) => {
+        if (this.#undeclared.has(operationId)) return;
+        this.#undeclared.add(operationId);
+        this.#fault('AUDITKIT_UNDECLARED_COMMAND', `command "${operationId}" has no audit declaration, so every argument and option value is masked; declare { safe: [...] } (or { safe: [] }) for it`);
+      },
     };
   }
 
@@ -692,14 +702,6 @@ function writeStderr(text: string): void {
   } catch {
     // stderr is closed: there is nowhere left to say it.
   }
-}
-
-/** The exit code the process would end with now. */
-function exitCodeNow(): number {
-  const code = process.exitCode;
-  if (code === undefined || code === null) return 0;
-  const n = Number(code);
-  return Number.isInteger(n) ? n : 1;
 }
 
 function describeError(err: unknown): string {

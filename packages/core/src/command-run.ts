@@ -44,8 +44,8 @@ export interface CommandAudit {
 export interface CommandRunOptions {
   /** `cli` unless said otherwise. */
   from?: string;
-  /** A name the operator gave (a flag, an environment variable): recorded as asserted, never verified. */
-  assertedOperator?: string;
+  /** A name the operator gave (a flag, an environment variable): recorded as asserted, never verified. Read when the run ends. */
+  assertedOperator?: string | (() => string | undefined);
   /** The host's operator, when the caller has already established it. */
   host?: HostOperator;
   /** The record's event name. Default `cli.command`. */
@@ -56,20 +56,30 @@ export interface RunDeps {
   record(input: EventRecordInput): Promise<boolean>;
   closeSync(): void;
   misuse(method: string, problem: string): void;
+  /** A command ran with no declaration: reported once per command, every value masked. */
+  undeclared(operationId: string): void;
 }
 
 export const CLI_EVENT = 'cli.command';
 
+/** The exit code the process would end with now (`process.exitCode`, 0 when unset). */
+export function processExitCode(): number {
+  const code = process.exitCode;
+  if (code === undefined || code === null) return 0;
+  const n = Number(code);
+  return Number.isInteger(n) ? n : 1;
+}
+
 export class CommandRun implements CommandAudit {
   readonly runId = uuidv7();
   readonly #opts: ResolvedOptions;
-  readonly #facts: CommandFacts;
-  readonly #declaration: CommandDeclaration | undefined;
+  readonly #facts: () => CommandFacts;
+  readonly #declaration: CommandDeclaration | undefined | ((facts: CommandFacts) => CommandDeclaration | undefined);
   readonly #deps: RunDeps;
   readonly #from: string;
   readonly #event: string;
   readonly #host: HostOperator;
-  readonly #asserted: string | null;
+  readonly #asserted: () => string | undefined;
   readonly #started = performance.now();
   #meta: Record<string, unknown> | undefined;
   #target: AuditTarget | undefined;
@@ -79,22 +89,31 @@ export class CommandRun implements CommandAudit {
   #delivered: Promise<boolean> | undefined;
   readonly #onExit = (code: number): void => this.#exiting(code);
 
-  constructor(opts: ResolvedOptions, facts: CommandFacts, declaration: CommandDeclaration | undefined, deps: RunDeps, options: CommandRunOptions = {}) {
+  /**
+   * @param facts the parsed command, or a function that gives it when the run ends (a CLI parses
+   *   after the run has started)
+   * @param declaration which values are safe, or a function that gives it for the parsed command
+   */
+  constructor(
+    opts: ResolvedOptions,
+    facts: CommandFacts | (() => CommandFacts),
+    declaration: CommandDeclaration | undefined | ((facts: CommandFacts) => CommandDeclaration | undefined),
+    deps: RunDeps,
+    options: CommandRunOptions = {},
+  ) {
     this.#opts = opts;
-    this.#facts = facts;
+    this.#facts = typeof facts === 'function' ? facts : () => facts;
     this.#declaration = declaration;
     this.#deps = deps;
     this.#from = options.from ?? 'cli';
     this.#event = options.event ?? CLI_EVENT;
     this.#host = options.host ?? hostOperator();
-    this.#asserted = typeof options.assertedOperator === 'string' && options.assertedOperator.length > 0 ? options.assertedOperator.slice(0, 256) : null;
+    const asserted = options.assertedOperator;
+    this.#asserted = typeof asserted === 'function' ? asserted : () => asserted;
     // `exit` listeners run synchronously as the process ends: the only place left to write from.
     process.on('exit', this.#onExit);
   }
 
-  get operationId(): string {
-    return this.#facts.path.length > 0 ? this.#facts.path.join(' ') : this.#facts.program;
-  }
 
   meta(data: Record<string, unknown>): this {
     if (data === null || typeof data !== 'object' || Array.isArray(data)) this.#deps.misuse('meta', 'expects an object');
@@ -161,15 +180,26 @@ export class CommandRun implements CommandAudit {
   }
 
   #input(exitCode: number, error: unknown, how: RunEnding): EventRecordInput {
-    const masked = maskArguments(this.#opts.redaction, this.#facts, this.#declaration);
+    const facts = this.#facts();
+    const declaration = typeof this.#declaration === 'function' ? this.#declaration(facts) : this.#declaration;
+    const operationId = facts.path.length > 0 ? facts.path.join(' ') : facts.program;
+    if (declaration === undefined) this.#deps.undeclared(operationId);
+    const masked = maskArguments(this.#opts.redaction, facts, declaration);
+    let asserted: string | null = null;
+    try {
+      const a = this.#asserted();
+      if (typeof a === 'string' && a.length > 0) asserted = a.slice(0, 256);
+    } catch {
+      // An unreadable assertion is no assertion.
+    }
     const code = Number.isInteger(exitCode) ? exitCode : 1;
     const failed = code !== 0 || error !== undefined;
     const who = this.#who();
     const cli =
       `{"args":${masked.args},"ended":"${how}","exit_code":${code},"extra":${masked.extra},"options":${masked.options},` +
-      `"pid":${process.pid},"program":${canonicalJson(this.#facts.program)}}`;
+      `"pid":${process.pid},"program":${canonicalJson(facts.program)}}`;
     const operator = canonicalJson({
-      asserted: this.#asserted,
+      asserted,
       login_uid: this.#host.loginUid,
       uid: this.#host.uid,
       via: this.#appOperator ? 'application' : this.#host.via,
@@ -177,8 +207,8 @@ export class CommandRun implements CommandAudit {
     return {
       event: this.#event,
       from: this.#from,
-      operationId: this.operationId,
-      operationType: this.#facts.path[0] ?? this.#facts.program,
+      operationId,
+      operationType: facts.path[0] ?? facts.program,
       result: failed ? 'failure' : 'success',
       source: who.source,
       sourceVerified: who.verified,

@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   AUDITKIT_CLOSED: 'AUDITKIT_CLOSED',
   /** strict mode refused a request because its record could not be accepted. */
   AUDITKIT_STRICT_REFUSED: 'AUDITKIT_STRICT_REFUSED',
+  /** A command line ran a command with no audit declaration: every value it was given is masked. Reported once per command. */
+  AUDITKIT_UNDECLARED_COMMAND: 'AUDITKIT_UNDECLARED_COMMAND',
 } as const;
 
 export type AuditErrorCode = keyof typeof ERROR_CODES;

@@ -8,7 +8,7 @@ export type { AuditContext, AuditHandle, AuditEventDetails } from './context.js'
 export { AuditAttempt, type AppEventDetails, type EventOperator, type OutcomeDetails } from './app-event.js';
 export type { ChangeInput } from './change.js';
 export { jsonPatch, type PatchOp } from './json-patch.js';
-export { CommandRun, CLI_EVENT, type CommandAudit, type CommandRunOptions, type RunEnding } from './command-run.js';
+export { CommandRun, CLI_EVENT, processExitCode, type CommandAudit, type CommandRunOptions, type RunEnding } from './command-run.js';
 export type { CommandDeclaration, CommandFacts, ValueSource } from './command-args.js';
 export { hostOperator, type HostOperator } from './host-operator.js';
 export type { PauseOptions } from './lifecycle.js';
