@@ -1,0 +1,274 @@
+import {
+  Auditor,
+  failOption,
+  isPlainObject,
+  onlyKeys,
+  processExitCode,
+  type CommandAudit,
+  type CommandDeclaration,
+  type CommandFacts,
+  type CommandRun,
+  type ValueSource,
+} from '@auditkit/core';
+
+/**
+ * auditkit for yargs 17 and 18. Translates a yargs command, as yargs parsed it, into the core's
+ * command facts; every decision is the core's (command-run.ts).
+ *
+ * yargs has no hook after a handler, and a synchronous throw in a handler bypasses `.fail()`, so each
+ * command's handler is wrapped where it is registered (`.command()` on this instance, nested builders
+ * included), and yargs' own failure path is wrapped, not replaced, so its output and exit stay as
+ * they were. Commands loaded with `.commandDir()` bypass `.command()` and are not audited.
+ *
+ * @example
+ * const cli = auditYargs(yargs(hideBin(process.argv)), { auditor, commands: { 'users delete': { safe: ['id'] } } });
+ * cli.command('users', 'manage users', (y) => y.command('delete <id>', 'delete a user', {}, deleteUser));
+ * await cli.parseAsync();
+ */
+
+export type { CommandAudit, CommandDeclaration } from '@auditkit/core';
+
+/** The part of a yargs instance this integration uses (yargs ships no types; @types/yargs describes 17). */
+export interface YargsLike {
+  command(...args: unknown[]): YargsLike;
+  parse(...args: unknown[]): unknown;
+  getOptions(): YargsOptions;
+  getInternalMethods(): {
+    getContext(): { commands: string[] };
+    getUsageInstance(): { fail(msg: unknown, err?: unknown): unknown };
+  };
+  parsed?: { argv?: Record<string, unknown> } | false;
+  $0?: string;
+}
+
+interface YargsOptions {
+  key?: Record<string, unknown>;
+  boolean?: string[];
+  alias?: Record<string, string[]>;
+  envPrefix?: string;
+}
+
+export interface YargsAuditOptions {
+  auditor: Auditor;
+  /**
+   * Every command that runs, by its path (`'users delete'`; `$0` for the default command), with the
+   * names of its positionals and options whose values may be recorded in clear. A command with no
+   * entry has every value masked.
+   */
+  commands: Readonly<Record<string, CommandDeclaration>>;
+  /** The program's name in records. Default: yargs' `$0`. */
+  program?: string;
+  /** An option (`as` for `--as <name>`) by which the operator names themself: recorded as asserted. */
+  operatorOption?: string;
+  /** An environment variable by which the operator names themself: recorded as asserted. */
+  operatorEnv?: string;
+  /** Close the auditor once `parseAsync()` is done with the command. Default true. */
+  closeAuditor?: boolean;
+  /** The record's `from`. Default `cli`. */
+  from?: string;
+}
+
+const runs = new WeakMap<object, CommandRun>();
+
+/** The audit handle of the command run `argv` belongs to: meta, a target, what changed, events. */
+export function commandAudit(argv: object): CommandAudit | undefined {
+  return runs.get(argv);
+}
+
+/** `delete <id> [reason..]` → `delete` and its positionals. */
+function parseCommandString(cmd: string): { name: string; positionals: Array<{ name: string; variadic: boolean }> } {
+  const tokens = cmd.trim().split(/\s+/);
+  const name = tokens[0] ?? '';
+  const positionals = tokens.slice(1).flatMap((t) => {
+    const m = /^[<[]([^>\]|.]+)(?:\|[^>\]]*)?(\.\.)?[>\]]$/.exec(t);
+    return m ? [{ name: m[1]!, variadic: m[2] !== undefined }] : [];
+  });
+  return { name, positionals };
+}
+
+const camel = (s: string): string => s.replace(/-+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+const constantCase = (s: string): string => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/-/g, '_').toUpperCase();
+
+function checkOptions(options: YargsAuditOptions): void {
+  if (!isPlainObject(options)) failOption('(root)', 'auditYargs needs { auditor, commands }', 'pass auditYargs(yargs(...), { auditor, commands: { ... } })');
+  onlyKeys(options, ['auditor', 'commands', 'program', 'operatorOption', 'operatorEnv', 'closeAuditor', 'from'], '');
+  if (!(options.auditor instanceof Auditor)) failOption('auditor', 'must be an Auditor', 'pass createAuditor({ file: ... })');
+  if (!isPlainObject(options.commands)) failOption('commands', 'must be an object of declarations by command path', "use { 'users delete': { safe: ['id'] } }");
+  for (const [key, d] of Object.entries(options.commands)) {
+    if (!isPlainObject(d)) failOption(`commands.${key}`, 'must be a declaration object', "use { safe: ['id'] }, or { safe: [] } to reveal nothing");
+    onlyKeys(d, ['safe'], `commands.${key}`);
+    if (d.safe !== undefined && (!Array.isArray(d.safe) || d.safe.some((n) => typeof n !== 'string' || n.length === 0))) {
+      failOption(`commands.${key}.safe`, 'must be an array of positional and option names', "use ['id', 'format']");
+    }
+  }
+  for (const k of ['program', 'operatorOption', 'operatorEnv', 'from'] as const) {
+    if (options[k] !== undefined && (typeof options[k] !== 'string' || options[k].length === 0)) failOption(k, 'must be a non-empty string', 'give a name');
+  }
+}
+
+/**
+ * Audits every command run of a yargs instance. Call it before defining the commands (it wraps
+ * `.command()`); use `parseAsync()` so the record is written before the promise resolves.
+ */
+export function auditYargs<Y extends object>(instance: Y, options: YargsAuditOptions): Y {
+  checkOptions(options);
+  const y = instance as unknown as YargsLike;
+  if (typeof y.command !== 'function' || typeof y.getInternalMethods !== 'function') failOption('(instance)', 'is not a yargs instance', 'pass yargs(hideBin(process.argv))');
+  const { auditor, commands } = options;
+  const stack: string[][] = [];
+  let parseArgs: readonly string[] | undefined;
+  let active: CommandRun | undefined;
+  let delivered: Promise<boolean> | undefined;
+
+  const program = (): string => options.program ?? (typeof y.$0 === 'string' && y.$0.length > 0 ? y.$0.split('/').at(-1)! : 'program');
+  const declarationOf = (path: readonly string[]): CommandDeclaration | undefined => {
+    const key = path.length > 0 ? path.join(' ') : '$0';
+    return Object.hasOwn(commands, key) ? commands[key] : undefined;
+  };
+  const asserted = (argv: Record<string, unknown> | undefined) => (): string | undefined => {
+    const v = options.operatorOption !== undefined ? argv?.[options.operatorOption] : undefined;
+    if (typeof v === 'string') return v;
+    return options.operatorEnv === undefined ? undefined : process.env[options.operatorEnv];
+  };
+
+  const factsOf = (path: string[], positionals: Array<{ name: string }>, argv: Record<string, unknown>): CommandFacts => {
+    const o = y.getOptions();
+    const aliases = new Set(Object.values(o.alias ?? {}).flat());
+    const positional = new Set(positionals.flatMap((p) => [p.name, camel(p.name)]));
+    const envPrefix = o.envPrefix;
+    const fromEnv = (key: string): boolean => envPrefix !== undefined && process.env[(envPrefix ? `${envPrefix}_` : '') + constantCase(key)] !== undefined;
+    const opts: Array<{ name: string; value: unknown; source: ValueSource }> = [];
+    const seen = new Set<string>();
+    for (const key of Object.keys(o.key ?? {})) {
+      // yargs keeps `api-token` and `apiToken` both; an alias (`p`) is the same value again.
+      const name = camel(key);
+      if (key === 'help' || key === 'version' || positional.has(name) || aliases.has(key) || seen.has(name)) continue;
+      seen.add(name);
+      opts.push({ name, value: argv[name] ?? argv[key], source: fromEnv(name) ? 'env' : 'unknown' });
+    }
+    // argv._ still starts with the command's own path.
+    const rest = Array.isArray(argv._) ? (argv._ as unknown[]).slice() : [];
+    for (const step of path) {
+      if (rest[0] !== step) break;
+      rest.shift();
+    }
+    const dashed = Array.isArray(argv['--']) ? (argv['--'] as unknown[]) : [];
+    return {
+      program: program(),
+      path,
+      arguments: positionals.map((p) => ({ name: p.name, value: argv[p.name] })),
+      options: opts,
+      extra: [...rest, ...dashed],
+      doubleDash: (parseArgs ?? process.argv.slice(2)).includes('--'),
+    };
+  };
+
+  const wrapHandler = (path: string[], positionals: Array<{ name: string }>, handler: (argv: Record<string, unknown>) => unknown) =>
+    function audited(argv: Record<string, unknown>): unknown {
+      const facts = factsOf(path, positionals, argv);
+      const run = auditor.command(facts, declarationOf(path), { from: options.from, assertedOperator: asserted(argv) });
+      active = run;
+      runs.set(argv, run);
+      let result: unknown;
+      try {
+        result = handler(argv);
+      } catch (err) {
+        // A synchronous throw leaves through the caller, past .fail(): the record is queued now and
+        // written as the process ends if nothing waits for it.
+        delivered = run.finish({ exitCode: 1, error: err, how: 'threw' });
+        throw err;
+      }
+      if (result instanceof Promise) {
+        return result.then(
+          (value: unknown) => {
+            delivered = run.finish({ exitCode: processExitCode(), how: 'returned' });
+            return delivered.then(() => value);
+          },
+          (err: unknown) => {
+            delivered = run.finish({ exitCode: 1, error: err, how: 'threw' });
+            return delivered.then(() => Promise.reject(err));
+          },
+        );
+      }
+      delivered = run.finish({ exitCode: processExitCode(), how: 'returned' });
+      return result;
+    };
+
+  const wrapBuilder = (path: string[], builder: unknown): unknown => {
+    if (typeof builder === 'function') {
+      return function auditedBuilder(this: unknown, inner: unknown, ...rest: unknown[]): unknown {
+        stack.push(path);
+        try {
+          return (builder as (...a: unknown[]) => unknown).call(this, inner, ...rest);
+        } finally {
+          stack.pop();
+        }
+      };
+    }
+    return builder;
+  };
+
+  const originalCommand = y.command.bind(y);
+  y.command = function command(...args: unknown[]): YargsLike {
+    const first = args[0];
+    const parent = stack.at(-1) ?? [];
+    if (isPlainObject(first) && (typeof first.command === 'string' || Array.isArray(first.command))) {
+      const spec = Array.isArray(first.command) ? String(first.command[0]) : (first.command as string);
+      const { name, positionals } = parseCommandString(spec);
+      const path = name === '*' || name === '$0' ? parent : [...parent, name];
+      const wrapped: Record<string, unknown> = { ...first, builder: wrapBuilder(path, first.builder) };
+      if (typeof first.handler === 'function') wrapped.handler = wrapHandler(path, positionals, first.handler as (a: Record<string, unknown>) => unknown);
+      return originalCommand(wrapped, ...args.slice(1));
+    }
+    if (typeof first === 'string' || Array.isArray(first)) {
+      const spec = Array.isArray(first) ? String(first[0]) : first;
+      const { name, positionals } = parseCommandString(spec);
+      const path = name === '*' || name === '$0' ? parent : [...parent, name];
+      const [cmd, description, builder, handler, ...rest] = args;
+      return originalCommand(
+        cmd,
+        description,
+        wrapBuilder(path, builder),
+        typeof handler === 'function' ? wrapHandler(path, positionals, handler as (a: Record<string, unknown>) => unknown) : handler,
+        ...rest,
+      );
+    }
+    return originalCommand(...args);
+  } as YargsLike['command'];
+
+  // Validation failures (unknown arguments under strict, a missing positional, demandCommand) end in
+  // yargs' fail(): record them there, then let yargs print and exit as it would have.
+  const usage = y.getInternalMethods().getUsageInstance();
+  const originalFail = usage.fail.bind(usage);
+  usage.fail = function fail(msg: unknown, err?: unknown): unknown {
+    if (active === undefined) {
+      const path = [...y.getInternalMethods().getContext().commands].map((c) => parseCommandString(c).name);
+      const argv = (y.parsed && y.parsed.argv) || {};
+      const run = auditor.command(factsOf(path, [], argv), { safe: [] }, { from: options.from, assertedOperator: asserted(argv) });
+      active = run;
+      delivered = run.finish({ exitCode: 1, error: err ?? { code: 'yargs.validation' }, how: 'parse_error' });
+    }
+    return originalFail(msg, err);
+  };
+
+  const originalParse = y.parse.bind(y);
+  y.parse = function parse(...args: unknown[]): unknown {
+    parseArgs = Array.isArray(args[0]) ? (args[0] as string[]) : typeof args[0] === 'string' ? args[0].split(/\s+/) : undefined;
+    active = undefined;
+    delivered = undefined;
+    return originalParse(...args);
+  };
+  const parseAsync = (instance as unknown as { parseAsync?: (...a: unknown[]) => Promise<unknown> }).parseAsync;
+  if (typeof parseAsync === 'function') {
+    (instance as unknown as { parseAsync: (...a: unknown[]) => Promise<unknown> }).parseAsync = async function audited(...args: unknown[]): Promise<unknown> {
+      await auditor.ready();
+      try {
+        return await parseAsync.apply(instance, args);
+      } finally {
+        await delivered;
+        if (options.closeAuditor !== false) await auditor.close();
+      }
+    };
+  }
+  return instance;
+}
