@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { appEventInput, AuditAttempt, operatorOf, type AppEventDetails } from './app-event.js';
 import { NO_AUTH } from './auth.js';
 import type { CommandDeclaration, CommandFacts } from './command-args.js';
+import { ConsoleSession, type ConsoleSessionOptions } from './console-session.js';
 import { CommandRun, processExitCode, type CommandAudit, type CommandRunOptions, type RunDeps } from './command-run.js';
 import { buildEventEntry, type EventRecordInput } from './event-record.js';
 import { AuditFileTransport } from './file-transport.js';
@@ -294,6 +295,14 @@ export class Auditor extends EventEmitter implements ContextOwner {
     }
     await run.finish({ exitCode: processExitCode(), how: 'returned' });
     return result;
+  }
+
+  /**
+   * Starts the record of a console session (see console-session.ts); `auditRepl()` wires a
+   * `node:repl` server to one. Call `open()` on it, then `statement(code)` for each statement.
+   */
+  consoleSession(options?: ConsoleSessionOptions): ConsoleSession {
+    return new ConsoleSession(this.options, this.#runDeps('console'), options);
   }
 
   /**

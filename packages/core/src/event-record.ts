@@ -31,6 +31,8 @@ export interface EventRecordInput {
   change?: ChangeInput | undefined;
   /** Top-level members owned by the caller: name → canonical JSON text. */
   extras?: Record<string, string> | undefined;
+  /** The record may hold what an operator typed (console statements): `sensitive: true`. */
+  sensitive?: boolean | undefined;
   /** Something in `extras` was cut. */
   extrasTruncated?: boolean | undefined;
   level?: AuditLevel | undefined;
@@ -97,6 +99,7 @@ export function buildEventEntry(opts: ResolvedOptions, input: EventRecordInput):
     ts: `"${ts}"`,
   };
   if (change) members.change = change.json;
+  if (input.sensitive === true) members.sensitive = 'true';
   const truncated = meta.truncated || (change?.truncated ?? false) || input.extrasTruncated === true;
   let line = lineOf(members, truncated);
   const limit = opts.limits.recordBytes;

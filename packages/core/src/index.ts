@@ -12,6 +12,8 @@ export { CommandRun, CLI_EVENT, processExitCode, type CommandAudit, type Command
 export type { CommandDeclaration, CommandFacts, ValueSource } from './command-args.js';
 export { hostOperator, type HostOperator } from './host-operator.js';
 export type { PauseOptions } from './lifecycle.js';
+export { ConsoleSession, SESSION_END, SESSION_START, STATEMENT, type ConsoleSessionOptions, type ConsoleStatement } from './console-session.js';
+export { auditRepl, type AuditReplOptions, type ReplSession } from './repl.js';
 export type { AdapterBinding, AuditFacts, CompletionFacts, RouteAuditSetting, StartFacts } from './facts.js';
 export type {
   AuditOptions,
