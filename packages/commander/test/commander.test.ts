@@ -85,6 +85,7 @@ describe('@auditkit/commander: a real CLI in a child process', () => {
       operation_type: 'users',
       operator: ROOT,
       source: 'root',
+      source_ip: null,
       source_verified: true,
       target: { id: '42', type: 'user' },
       truncated: false,

@@ -32,6 +32,8 @@ export interface AppEventDetails {
   durationMs?: number;
   /** Ties records of one unit of work together (the record's `request_id`): a request's id, a job run's id. */
   requestId?: string;
+  /** The peer's address, when the event has one (`source_ip`). */
+  sourceIp?: string;
   /** Overrides operation_type (default: the name's first segment, `user` for `user.role_changed`). */
   operationType?: string;
 }
@@ -42,12 +44,12 @@ const FROM = /^[A-Za-z0-9_.:-]{1,64}$/;
 const RESULTS: readonly EventResult[] = ['success', 'failure', 'attempt'];
 
 /** Checks what the application passed; a problem is reported (never thrown) and the part is left out. */
-export function appEventInput(name: unknown, details: AppEventDetails | undefined, misuse: Misuse): EventRecordInput | undefined {
+export function appEventInput(name: unknown, details: AppEventDetails | undefined, misuse: Misuse, auditkitOwn = false): EventRecordInput | undefined {
   if (typeof name !== 'string' || !EVENT_NAME.test(name)) {
     misuse('expects a name of letters, digits and _ . : - (at most 128); the event is not recorded');
     return undefined;
   }
-  if (name.startsWith('audit.')) {
+  if (name.startsWith('audit.') && !auditkitOwn) {
     misuse(`was given "${name}": names starting with audit. are auditkit's own; the event is not recorded`);
     return undefined;
   }
@@ -85,6 +87,7 @@ export function appEventInput(name: unknown, details: AppEventDetails | undefine
     if (typeof d.requestId === 'string' && /^[\x21-\x7e]{1,128}$/.test(d.requestId)) requestId = d.requestId;
     else misuse('was given a requestId that is not 1-128 printable ASCII characters; it is not recorded');
   }
+  const sourceIp = typeof d.sourceIp === 'string' && d.sourceIp.length > 0 ? d.sourceIp : null;
   const durationMs = typeof d.durationMs === 'number' && Number.isFinite(d.durationMs) && d.durationMs >= 0 ? d.durationMs : null;
   const operationType = typeof d.operationType === 'string' && d.operationType.length > 0 ? d.operationType.slice(0, 128) : operationTypeOf(name);
   return {
@@ -95,6 +98,7 @@ export function appEventInput(name: unknown, details: AppEventDetails | undefine
     result,
     source,
     sourceVerified: verified,
+    sourceIp,
     requestId,
     durationMs,
     errorCode: result === 'failure' && d.error !== undefined ? errorCodeOf(d.error) : null,
@@ -112,6 +116,69 @@ export function operatorOf(operator: EventOperator | undefined, misuse: Misuse):
   }
   misuse('was given an operator that is neither a name nor { name, verified }; no operator is recorded');
   return { source: null, verified: false };
+}
+
+/**
+ * The object form of an application event, `auditor.record(event)`: the query API (feat/api) records
+ * reads of the trail (`audit.log.view`, `audit.log.export`) this way. It is a thin use of
+ * `auditor.event()`; names starting with `audit.` are allowed here, because auditkit's own
+ * components use it.
+ */
+export interface ApplicationEvent {
+  /** The event's name: letters, digits and `_ . : -`, at most 128 (e.g. `audit.log.view`). */
+  event: string;
+  /** The operator the application has authenticated; `null` (the default) when nobody is identified. */
+  source?: string | null;
+  /** Defaults to true when `source` is given: the application vouches for the operator it names. */
+  sourceVerified?: boolean;
+  /** Where the event came from: `app` (the default), `rest_api`, `cli`, ... */
+  from?: string;
+  /** The peer's address, when the event has one. */
+  sourceIp?: string | null;
+  /** Links the event to a request's records; ignored unless 1-128 printable ASCII characters. */
+  requestId?: string | null;
+  /** Default `success`. */
+  result?: EventResult;
+  /** What the event acted on. */
+  target?: AuditTarget;
+  /** Data for the event; redacted like a request's meta. */
+  meta?: Record<string, unknown>;
+  /** What it changed. */
+  change?: ChangeInput;
+}
+
+/** `auditor.record()`'s event as the details of `auditor.event()`; a problem is reported and nothing recorded. */
+export function applicationEventInput(ev: ApplicationEvent, misuse: Misuse): EventRecordInput | undefined {
+  if (ev === null || typeof ev !== 'object') {
+    misuse('expects an event object; nothing was recorded');
+    return undefined;
+  }
+  if (typeof ev.event !== 'string' || !EVENT_NAME.test(ev.event)) {
+    misuse('expects event: a name of letters, digits and _ . : - (at most 128); nothing was recorded');
+    return undefined;
+  }
+  if (ev.meta !== undefined && (ev.meta === null || typeof ev.meta !== 'object' || Array.isArray(ev.meta))) {
+    misuse('expects meta to be an object; nothing was recorded');
+    return undefined;
+  }
+  const source = typeof ev.source === 'string' && ev.source.length > 0 ? ev.source : undefined;
+  const requestId = typeof ev.requestId === 'string' && /^[\x21-\x7e]{1,128}$/.test(ev.requestId) ? ev.requestId : undefined;
+  // A bad request id is dropped quietly here, as the query API passes the client's header through.
+  return appEventInput(
+    ev.event,
+    {
+      from: typeof ev.from === 'string' && ev.from.length > 0 ? ev.from.slice(0, 64) : undefined,
+      operator: source === undefined ? undefined : { name: source, verified: ev.sourceVerified !== false },
+      sourceIp: typeof ev.sourceIp === 'string' ? ev.sourceIp : undefined,
+      requestId,
+      result: ev.result,
+      target: ev.target ?? undefined,
+      meta: ev.meta,
+      change: ev.change,
+    },
+    misuse,
+    true,
+  );
 }
 
 /** What an outcome may add to its attempt's details. */

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { appEventInput, AuditAttempt, operatorOf, type AppEventDetails } from './app-event.js';
+import { appEventInput, applicationEventInput, AuditAttempt, operatorOf, type AppEventDetails, type ApplicationEvent } from './app-event.js';
 import { NO_AUTH } from './auth.js';
 import type { CommandDeclaration, CommandFacts } from './command-args.js';
 import { ConsoleSession, type ConsoleSessionOptions } from './console-session.js';
@@ -243,6 +243,19 @@ export class Auditor extends EventEmitter implements ContextOwner {
   }
 
   /**
+   * The object form of `event()`, for auditkit's own components (the query API records reads of the
+   * trail as `audit.log.view`): `record({ event, source, from, sourceIp, requestId, result, target,
+   * meta })`. It waits only for blocking and strict sinks, and resolves false only when a strict sink
+   * could not take the record, so the caller can refuse what it was about to do, as strict mode
+   * refuses a request. Never rejects; a malformed event is a fault and is not recorded.
+   */
+  record(event: ApplicationEvent): Promise<boolean> {
+    const input = applicationEventInput(event, this.#misuseOf('record'));
+    if (input === undefined) return Promise.resolve(this.#strictChannels.length === 0);
+    return this.#record(input, false, 'strict');
+  }
+
+  /**
    * Write-ahead: records `name` as an `attempt` now and returns a handle whose `success()` or
    * `failure(err)` records the outcome under the same `request_id`. Await `written` before acting
    * when the attempt must be on disk first.
@@ -400,10 +413,10 @@ export class Auditor extends EventEmitter implements ContextOwner {
   }
 
   /** Builds an event record and offers it to every sink; resolves true once each has it durably. Never rejects. */
-  #record(input: EventRecordInput, evenWhenPaused = false): Promise<boolean> {
+  #record(input: EventRecordInput, evenWhenPaused = false, waitFor: 'every' | 'strict' = 'every'): Promise<boolean> {
     if (this.#paused !== undefined && !evenWhenPaused) {
       this.#paused.skipped++;
-      return Promise.resolve(false);
+      return Promise.resolve(waitFor === 'every' ? false : this.#strictChannels.length === 0);
     }
     let entry: AuditEntry | OversizeRecord;
     try {
@@ -415,9 +428,22 @@ export class Auditor extends EventEmitter implements ContextOwner {
     if (entry instanceof OversizeRecord) {
       this.#fault('AUDITKIT_RECORDS_DROPPED', `a ${input.event} record of ${entry.bytes} bytes is over limits.recordBytes (${this.options.limits.recordBytes}) even without its meta; it is dropped`);
       for (const c of this.#channels) c.drop('oversize');
-      return Promise.resolve(false);
+      return Promise.resolve(waitFor === 'every' ? false : this.#strictChannels.length === 0);
     }
     const accepted = entry;
+    if (waitFor === 'strict') {
+      // As a request: async sinks are not waited for; blocking and strict ones are, within writeTimeoutMs.
+      const waits: Array<[SinkChannel, Promise<boolean>]> = [];
+      for (const c of this.#channels) {
+        if (c.mode === 'async') c.offer(accepted, false);
+        else waits.push([c, this.#offerAndWait(c, accepted, false)]);
+      }
+      return Promise.all(waits.map(([, p]) => p)).then((results) => {
+        const strict = results.filter((_, i) => waits[i]![0].mode === 'strict');
+        if (strict.length === 0) return true;
+        return this.options.success === 'all' ? strict.every(Boolean) : strict.some(Boolean);
+      });
+    }
     return Promise.all(
       this.#channels.map((c) => new Promise<boolean>((resolve) => void c.offer(accepted, false, { resolve: () => resolve(true), reject: () => resolve(false) }))),
     ).then((all) => all.every(Boolean));

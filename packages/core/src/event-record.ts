@@ -23,6 +23,8 @@ export interface EventRecordInput {
   result: EventResult;
   source: string | null;
   sourceVerified: boolean;
+  /** The peer's address, when the event has one (a read through the query API). */
+  sourceIp?: string | null | undefined;
   requestId: string | null;
   durationMs: number | null;
   errorCode: string | null;
@@ -93,6 +95,7 @@ export function buildEventEntry(opts: ResolvedOptions, input: EventRecordInput):
     operation_type: jsonString(input.operationType),
     request_id: input.requestId === null ? 'null' : jsonString(input.requestId),
     source: input.source === null ? 'null' : jsonString(input.source.slice(0, 256)),
+    source_ip: typeof input.sourceIp === 'string' && input.sourceIp.length > 0 ? jsonString(input.sourceIp.slice(0, 64)) : 'null',
     source_verified: input.sourceVerified ? 'true' : 'false',
     target: input.target === undefined ? 'null' : targetJson(input.target, opts),
     time: String(time),

@@ -5,7 +5,7 @@
 
 export { Auditor, createAuditor, STRICT_REFUSAL, type AuditStats } from './auditor.js';
 export type { AuditContext, AuditHandle, AuditEventDetails } from './context.js';
-export { AuditAttempt, type AppEventDetails, type EventOperator, type OutcomeDetails } from './app-event.js';
+export { AuditAttempt, type AppEventDetails, type ApplicationEvent, type EventOperator, type OutcomeDetails } from './app-event.js';
 export type { ChangeInput } from './change.js';
 export { jsonPatch, type PatchOp } from './json-patch.js';
 export { CommandRun, CLI_EVENT, processExitCode, type CommandAudit, type CommandRunOptions, type RunEnding } from './command-run.js';

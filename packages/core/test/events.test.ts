@@ -68,6 +68,7 @@ describe('auditor.event()', () => {
       operation_type: 'payout',
       request_id: null,
       source: 'job:payouts',
+      source_ip: null,
       source_verified: true,
       target: { id: 'po_1', type: 'payout' },
       truncated: false,
@@ -144,6 +145,55 @@ describe('auditor.event()', () => {
     await auditor.close();
     assert.equal(await auditor.event('late.event'), false);
     assert.equal(readFileSync(file, 'utf8'), '');
+  });
+});
+
+describe('auditor.record(): the object form the query API uses', () => {
+  it('writes the same event record, allows auditkit’s own audit.* names, carries the peer address', async () => {
+    const { auditor, file } = setup();
+    const ok = await auditor.record({
+      event: 'audit.log.view',
+      source: 'alice',
+      from: 'rest_api',
+      sourceIp: '10.1.2.3',
+      requestId: 'req-1',
+      target: { type: 'audit_log' },
+      meta: { filters: { source: 'bob' }, password: 'hunter2', count: 3 },
+    });
+    assert.equal(ok, true);
+    await auditor.record({ event: 'job.failed', result: 'failure', requestId: 'has spaces\n' });
+    await auditor.close();
+    const [view, failed] = read(file);
+    assert.deepEqual(stable(view!), {
+      duration_ms: null,
+      error_code: null,
+      event: 'audit.log.view',
+      from: 'rest_api',
+      level: 'info',
+      meta: { count: 3, filters: { source: 'bob' }, password: '******' },
+      node: 'worker-1',
+      operation_id: 'audit.log.view',
+      operation_result: 'success',
+      operation_type: 'audit',
+      request_id: 'req-1',
+      source: 'alice',
+      source_ip: '10.1.2.3',
+      source_verified: true,
+      target: { type: 'audit_log' },
+      truncated: false,
+    });
+    assert.deepEqual([failed!.request_id, failed!.level, failed!.source_verified], [null, 'warn', false]);
+    assertSchema(read(file));
+  });
+
+  it('resolves false only when a strict sink cannot take it; a malformed event is a fault', async () => {
+    const { auditor, file, faults } = setup();
+    assert.equal(await auditor.record({ event: 'has spaces' }), true);
+    assert.equal(await auditor.record(null as never), true);
+    await auditor.close();
+    assert.equal(readFileSync(file, 'utf8'), '');
+    assert.deepEqual(faults.map((f) => f.code), ['AUDITKIT_HOOK_FAILED', 'AUDITKIT_HOOK_FAILED']);
+    assert.match(faults[0]!.message, /auditor\.record\(\) expects event/);
   });
 });
 
