@@ -70,6 +70,85 @@ export interface YargsAuditOptions {
 
 const runs = new WeakMap<object, CommandRun>();
 
+/** What `.command()` was given, per audited instance: the test helper walks it. */
+interface Registered {
+  path: string[];
+  builder: unknown;
+  runs: boolean;
+}
+const registries = new WeakMap<object, Registered[]>();
+
+/** The path, positionals, builder and handler of a `.command()` call, in any of its forms. */
+function registration(args: unknown[], parent: string[]): (Registered & { positionals: Array<{ name: string }>; handler: unknown; module: boolean }) | undefined {
+  const first = args[0];
+  let spec: string;
+  let builder: unknown;
+  let handler: unknown;
+  let module = false;
+  if (isPlainObject(first) && (typeof first.command === 'string' || Array.isArray(first.command))) {
+    spec = Array.isArray(first.command) ? String(first.command[0]) : (first.command as string);
+    builder = first.builder;
+    handler = first.handler;
+    module = true;
+  } else if (typeof first === 'string' || Array.isArray(first)) {
+    spec = Array.isArray(first) ? String(first[0]) : first;
+    builder = args[2];
+    handler = args[3];
+  } else return undefined;
+  const { name, positionals } = parseCommandString(spec);
+  const path = name === '*' || name === '$0' ? parent : [...parent, name];
+  return { path, positionals, builder, handler, runs: typeof handler === 'function', module };
+}
+
+/** Stands in for yargs while a builder runs for the test helper: records `.command()` calls, ignores the rest. */
+function recorder(parent: string[], out: Registered[]): unknown {
+  const proxy: unknown = new Proxy(function stub() {}, {
+    get(_target, prop) {
+      if (prop === 'command') {
+        return (...args: unknown[]) => {
+          const r = registration(args, parent);
+          if (r) out.push({ path: r.path, builder: r.builder, runs: r.runs });
+          return proxy;
+        };
+      }
+      if (prop === 'then') return undefined;
+      return () => proxy;
+    },
+  });
+  return proxy;
+}
+
+/**
+ * The commands of an audited yargs instance that can run (have a handler) but have no declaration,
+ * nested ones included (their builders are run against a stand-in that records `.command()`). EMQX's
+ * test suite fails when a command lacks one, and so should yours.
+ *
+ * @example
+ * assert.deepEqual(missingDeclarations(cli, declarations), []);
+ */
+export function missingDeclarations(instance: object, commands: Readonly<Record<string, CommandDeclaration>>): string[] {
+  const registry = registries.get(instance);
+  if (registry === undefined) throw new TypeError('missingDeclarations() needs the instance auditYargs() returned, with its commands defined');
+  const missing: string[] = [];
+  const visit = (entries: Registered[]): void => {
+    for (const e of entries) {
+      const key = e.path.length > 0 ? e.path.join(' ') : '$0';
+      if (e.runs && !Object.hasOwn(commands, key) && !missing.includes(key)) missing.push(key);
+      if (typeof e.builder === 'function') {
+        const nested: Registered[] = [];
+        try {
+          (e.builder as (y: unknown) => unknown)(recorder(e.path, nested));
+        } catch {
+          // A builder that needs the real yargs: its nested commands are found at run time instead.
+        }
+        visit(nested);
+      }
+    }
+  };
+  visit(registry);
+  return missing;
+}
+
 /** The audit handle of the command run `argv` belongs to: meta, a target, what changed, events. */
 export function commandAudit(argv: object): CommandAudit | undefined {
   return runs.get(argv);
@@ -209,31 +288,18 @@ export function auditYargs<Y extends object>(instance: Y, options: YargsAuditOpt
   };
 
   const originalCommand = y.command.bind(y);
+  const registry: Registered[] = [];
+  registries.set(instance, registry);
   y.command = function command(...args: unknown[]): YargsLike {
-    const first = args[0];
     const parent = stack.at(-1) ?? [];
-    if (isPlainObject(first) && (typeof first.command === 'string' || Array.isArray(first.command))) {
-      const spec = Array.isArray(first.command) ? String(first.command[0]) : (first.command as string);
-      const { name, positionals } = parseCommandString(spec);
-      const path = name === '*' || name === '$0' ? parent : [...parent, name];
-      const wrapped: Record<string, unknown> = { ...first, builder: wrapBuilder(path, first.builder) };
-      if (typeof first.handler === 'function') wrapped.handler = wrapHandler(path, positionals, first.handler as (a: Record<string, unknown>) => unknown);
-      return originalCommand(wrapped, ...args.slice(1));
-    }
-    if (typeof first === 'string' || Array.isArray(first)) {
-      const spec = Array.isArray(first) ? String(first[0]) : first;
-      const { name, positionals } = parseCommandString(spec);
-      const path = name === '*' || name === '$0' ? parent : [...parent, name];
-      const [cmd, description, builder, handler, ...rest] = args;
-      return originalCommand(
-        cmd,
-        description,
-        wrapBuilder(path, builder),
-        typeof handler === 'function' ? wrapHandler(path, positionals, handler as (a: Record<string, unknown>) => unknown) : handler,
-        ...rest,
-      );
-    }
-    return originalCommand(...args);
+    const r = registration(args, parent);
+    if (r === undefined) return originalCommand(...args);
+    // Nested commands are registered again each time their parent's builder runs: keep the first.
+    if (parent.length === 0) registry.push({ path: r.path, builder: r.builder, runs: r.runs });
+    const handler = typeof r.handler === 'function' ? wrapHandler(r.path, r.positionals, r.handler as (a: Record<string, unknown>) => unknown) : r.handler;
+    if (r.module) return originalCommand({ ...(args[0] as object), builder: wrapBuilder(r.path, r.builder), handler }, ...args.slice(1));
+    const [cmd, description, , , ...rest] = args;
+    return originalCommand(cmd, description, wrapBuilder(r.path, r.builder), handler, ...rest);
   } as YargsLike['command'];
 
   // Validation failures (unknown arguments under strict, a missing positional, demandCommand) end in

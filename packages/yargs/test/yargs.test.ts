@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createAuditor } from '@auditkit/core';
-import { auditYargs } from '../src/index.js';
+import yargs from 'yargs';
+import { auditYargs, missingDeclarations } from '../src/index.js';
 
 /**
  * A real yargs CLI (test/fixtures/acme-admin.mjs) run as a child process: every ending of a command
@@ -150,6 +151,18 @@ describe('@auditkit/yargs: a real CLI in a child process', () => {
     const auditor = createAuditor({ file: join(mkdtempSync(join(tmpdir(), 'auditkit-yargs-')), 'a.log') });
     assert.throws(() => auditYargs({}, { auditor, commands: {} }), /options\.\(instance\): is not a yargs instance/);
     assert.throws(() => auditYargs({}, { auditor, commands: { x: { safe: [1] as never } } }), /options\.commands\.x\.safe/);
+    void auditor.close();
+  });
+
+  it('missingDeclarations names every command that can run without a declaration, nested ones included', () => {
+    const auditor = createAuditor({ file: join(mkdtempSync(join(tmpdir(), 'auditkit-yargs-')), 'a.log') });
+    const cli = auditYargs(yargs([]), { auditor, commands: {} });
+    cli
+      .command('sync <what>', 'sync', () => {}, () => {})
+      .command('db', 'database', (y) => y.command('migrate', 'migrate', {}, () => {}).command('drop', 'drop', (d) => d.option('yes', { type: 'boolean' }), () => {}))
+      .command({ command: 'report [id]', describe: 'report', handler: () => {} });
+    assert.deepEqual(missingDeclarations(cli, { sync: { safe: ['what'] } }), ['db migrate', 'db drop', 'report']);
+    assert.deepEqual(missingDeclarations(cli, { sync: {}, report: { safe: [] }, 'db migrate': {}, 'db drop': { safe: ['yes'] } }), []);
     void auditor.close();
   });
 });
