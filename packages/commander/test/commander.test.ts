@@ -141,6 +141,24 @@ describe('@auditkit/commander: a real CLI in a child process', () => {
     assert.equal(report.ok, true, JSON.stringify(report.problems));
   });
 
+  it('a full disk at process.exit(): the loss is said on stderr, and the exit code is the command’s', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'auditkit-commander-full-'));
+    const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { encoding: 'utf8' });
+    assert.equal(mount.status, 0, `mounting a tmpfs needs root: ${mount.stderr}`);
+    try {
+      const file = join(dir, 'audit.log');
+      writeFileSync(file, '');
+      // Fill the filesystem, leaving the empty audit file in place.
+      spawnSync('dd', ['if=/dev/zero', `of=${join(dir, 'fill')}`, 'bs=4k'], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [CLI, 'users', 'delete', 'exit4'], { env: { PATH: process.env.PATH ?? '', AUDIT_FILE: file }, encoding: 'utf8' });
+      assert.equal(r.status, 4, r.stderr);
+      assert.match(r.stderr, /\[auditkit\] sink file:.* lost 2 record\(s\): the process ended before they were written, and the sink has no spool/);
+      assert.equal(readFileSync(file, 'utf8'), '', 'no half record was left behind');
+    } finally {
+      spawnSync('umount', ['-l', dir]);
+    }
+  });
+
   it('parse errors and unknown commands are failures; the unknown name is not recorded', () => {
     const missing = cli(['users', 'delete']);
     assert.equal(missing.status, 1);
