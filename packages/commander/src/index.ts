@@ -1,10 +1,8 @@
 import type { Command, CommanderError } from 'commander';
 import {
-  Auditor,
-  failOption,
-  isPlainObject,
-  onlyKeys,
+  checkCommandLineOptions,
   processExitCode,
+  type CommandLineOptions,
   type CommandAudit,
   type CommandDeclaration,
   type CommandFacts,
@@ -38,24 +36,13 @@ declare module 'commander' {
 
 export type { CommandAudit, CommandDeclaration } from '@auditkit/core';
 
-export interface CommanderAuditOptions {
-  auditor: Auditor;
-  /**
-   * Every command that runs, by its path below the program (`'users delete'`; the program's own name
-   * for a program without subcommands), with the names of its arguments and options whose values
-   * may be recorded in clear. A command with no entry has every value masked (and a fault says so);
-   * `missingDeclarations()` lets a test fail first.
-   */
-  commands: Readonly<Record<string, CommandDeclaration>>;
-  /** An option (its attribute name, e.g. `as` for `--as <name>`) by which the operator names themself: recorded as asserted. */
-  operatorOption?: string;
-  /** An environment variable by which the operator names themself: recorded as asserted. */
-  operatorEnv?: string;
-  /** Close the auditor once the command has run (a command line ends after it). Default true. */
-  closeAuditor?: boolean;
-  /** The record's `from`. Default `cli`. */
-  from?: string;
-}
+/**
+ * `commands`: every command that runs, by its path below the program (`'users delete'`; the
+ * program's own name for a program without subcommands). A command with no entry has every value
+ * masked (and a fault says so); `missingDeclarations()` lets a test fail first. `operatorOption` is
+ * the option's attribute name (`as` for `--as <name>`).
+ */
+export type CommanderAuditOptions = CommandLineOptions;
 
 const UNKNOWN_COMMAND = '<unknown>';
 const NOT_RUNS = new Set(['commander.helpDisplayed', 'commander.help', 'commander.version', 'commander.executeSubCommandAsync']);
@@ -112,23 +99,6 @@ export function missingDeclarations(program: Command, commands: Readonly<Record<
     .filter((key) => !Object.hasOwn(commands, key));
 }
 
-function checkOptions(options: CommanderAuditOptions): void {
-  if (!isPlainObject(options)) failOption('(root)', 'auditCommander needs { auditor, commands }', 'pass auditCommander(program, { auditor, commands: { ... } })');
-  onlyKeys(options, ['auditor', 'commands', 'operatorOption', 'operatorEnv', 'closeAuditor', 'from'], '');
-  if (!(options.auditor instanceof Auditor)) failOption('auditor', 'must be an Auditor', 'pass createAuditor({ file: ... })');
-  if (!isPlainObject(options.commands)) failOption('commands', 'must be an object of declarations by command path', "use { 'users delete': { safe: ['id'] } }");
-  for (const [key, d] of Object.entries(options.commands)) {
-    if (!isPlainObject(d)) failOption(`commands.${key}`, 'must be a declaration object', "use { safe: ['id'] }, or { safe: [] } to reveal nothing");
-    onlyKeys(d, ['safe'], `commands.${key}`);
-    if (d.safe !== undefined && (!Array.isArray(d.safe) || d.safe.some((n) => typeof n !== 'string' || n.length === 0))) {
-      failOption(`commands.${key}.safe`, 'must be an array of argument and option names', "use ['id', 'format']");
-    }
-  }
-  for (const k of ['operatorOption', 'operatorEnv', 'from'] as const) {
-    if (options[k] !== undefined && (typeof options[k] !== 'string' || options[k].length === 0)) failOption(k, 'must be a non-empty string', k === 'from' ? 'use "cli"' : 'use "as" or "ACME_OPERATOR"');
-  }
-}
-
 function sourceOf(s: string | undefined): ValueSource {
   return s === 'cli' || s === 'env' || s === 'default' || s === 'config' || s === 'implied' ? s : 'unknown';
 }
@@ -161,7 +131,7 @@ function factsOf(program: Command, cmd: Command, unknownCommand: boolean): Comma
 
 /** Audits every run of `program`'s commands. Call it once, after the commands are defined; returns `program`. */
 export function auditCommander(program: Command, options: CommanderAuditOptions): Command {
-  checkOptions(options);
+  checkCommandLineOptions(options, 'auditCommander');
   const { auditor, commands } = options;
   const closeAuditor = options.closeAuditor !== false;
   let prepared = false;

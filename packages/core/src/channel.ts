@@ -224,14 +224,7 @@ export class SinkChannel {
         });
       });
     }
-    this.#closed = true;
-    if (this.#backoff) clearTimeout(this.#backoff);
-    this.#backoff = undefined;
-    this.#generation++;
-    this.#inFlight = [];
-    this.#sent = 0;
-    const left = this.#queue.peek(this.#queue.length);
-    this.#queue.drop(left.length);
+    const left = this.#stop();
     if (left.length > 0) {
       if (this.#spool) {
         for (const e of left) if (!this.#spool.append(e.line)) this.#stats.failed++;
@@ -254,14 +247,7 @@ export class SinkChannel {
    */
   closeSync(): { written: number; spooled: number; lost: number } {
     this.#closing = true;
-    this.#closed = true;
-    if (this.#backoff) clearTimeout(this.#backoff);
-    this.#backoff = undefined;
-    this.#generation++;
-    this.#inFlight = [];
-    this.#sent = 0;
-    const left = this.#queue.peek(this.#queue.length);
-    this.#queue.drop(left.length);
+    const left = this.#stop();
     const entries = left.flatMap((e) => (e.entry === undefined ? [] : [e.entry]));
     if (this.#pendingDrop) {
       entries.push(this.#hooks.makeDroppedRecord(this.name, this.#pendingDrop));
@@ -291,6 +277,19 @@ export class SinkChannel {
       else e.waiter?.reject(new SinkDown(this.name, new Error('the process ended before delivery')));
     }
     return out;
+  }
+
+  /** Stops pumping, forgets what is in flight (its confirmations are ignored) and takes the whole queue. */
+  #stop(): Entry[] {
+    this.#closed = true;
+    if (this.#backoff) clearTimeout(this.#backoff);
+    this.#backoff = undefined;
+    this.#generation++;
+    this.#inFlight = [];
+    this.#sent = 0;
+    const left = this.#queue.peek(this.#queue.length);
+    this.#queue.drop(left.length);
+    return left;
   }
 
   #drained(): boolean {

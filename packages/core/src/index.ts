@@ -10,6 +10,7 @@ export type { ChangeInput } from './change.js';
 export { jsonPatch, type PatchOp } from './json-patch.js';
 export { CommandRun, CLI_EVENT, processExitCode, type CommandAudit, type CommandRunOptions, type RunEnding } from './command-run.js';
 export type { CommandDeclaration, CommandFacts, ValueSource } from './command-args.js';
+export { checkCommandLineOptions, type CommandLineOptions } from './cli-options.js';
 export { hostOperator, type HostOperator } from './host-operator.js';
 export type { PauseOptions } from './lifecycle.js';
 export { ConsoleSession, SESSION_END, SESSION_START, STATEMENT, type ConsoleSessionOptions, type ConsoleStatement } from './console-session.js';

@@ -1,9 +1,9 @@
 import {
-  Auditor,
+  checkCommandLineOptions,
   failOption,
   isPlainObject,
-  onlyKeys,
   processExitCode,
+  type CommandLineOptions,
   type CommandAudit,
   type CommandDeclaration,
   type CommandFacts,
@@ -48,24 +48,10 @@ interface YargsOptions {
   envPrefix?: string;
 }
 
-export interface YargsAuditOptions {
-  auditor: Auditor;
-  /**
-   * Every command that runs, by its path (`'users delete'`; `$0` for the default command), with the
-   * names of its positionals and options whose values may be recorded in clear. A command with no
-   * entry has every value masked.
-   */
-  commands: Readonly<Record<string, CommandDeclaration>>;
+/** `commands` by path (`'users delete'`; `$0` for the default command); `closeAuditor` applies to `parseAsync()`. */
+export interface YargsAuditOptions extends CommandLineOptions {
   /** The program's name in records. Default: yargs' `$0`. */
   program?: string;
-  /** An option (`as` for `--as <name>`) by which the operator names themself: recorded as asserted. */
-  operatorOption?: string;
-  /** An environment variable by which the operator names themself: recorded as asserted. */
-  operatorEnv?: string;
-  /** Close the auditor once `parseAsync()` is done with the command. Default true. */
-  closeAuditor?: boolean;
-  /** The record's `from`. Default `cli`. */
-  from?: string;
 }
 
 const runs = new WeakMap<object, CommandRun>();
@@ -168,29 +154,12 @@ function parseCommandString(cmd: string): { name: string; positionals: Array<{ n
 const camel = (s: string): string => s.replace(/-+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 const constantCase = (s: string): string => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/-/g, '_').toUpperCase();
 
-function checkOptions(options: YargsAuditOptions): void {
-  if (!isPlainObject(options)) failOption('(root)', 'auditYargs needs { auditor, commands }', 'pass auditYargs(yargs(...), { auditor, commands: { ... } })');
-  onlyKeys(options, ['auditor', 'commands', 'program', 'operatorOption', 'operatorEnv', 'closeAuditor', 'from'], '');
-  if (!(options.auditor instanceof Auditor)) failOption('auditor', 'must be an Auditor', 'pass createAuditor({ file: ... })');
-  if (!isPlainObject(options.commands)) failOption('commands', 'must be an object of declarations by command path', "use { 'users delete': { safe: ['id'] } }");
-  for (const [key, d] of Object.entries(options.commands)) {
-    if (!isPlainObject(d)) failOption(`commands.${key}`, 'must be a declaration object', "use { safe: ['id'] }, or { safe: [] } to reveal nothing");
-    onlyKeys(d, ['safe'], `commands.${key}`);
-    if (d.safe !== undefined && (!Array.isArray(d.safe) || d.safe.some((n) => typeof n !== 'string' || n.length === 0))) {
-      failOption(`commands.${key}.safe`, 'must be an array of positional and option names', "use ['id', 'format']");
-    }
-  }
-  for (const k of ['program', 'operatorOption', 'operatorEnv', 'from'] as const) {
-    if (options[k] !== undefined && (typeof options[k] !== 'string' || options[k].length === 0)) failOption(k, 'must be a non-empty string', 'give a name');
-  }
-}
-
 /**
  * Audits every command run of a yargs instance. Call it before defining the commands (it wraps
  * `.command()`); use `parseAsync()` so the record is written before the promise resolves.
  */
 export function auditYargs<Y extends object>(instance: Y, options: YargsAuditOptions): Y {
-  checkOptions(options);
+  checkCommandLineOptions(options, 'auditYargs', ['program']);
   const y = instance as unknown as YargsLike;
   if (typeof y.command !== 'function' || typeof y.getInternalMethods !== 'function') failOption('(instance)', 'is not a yargs instance', 'pass yargs(hideBin(process.argv))');
   const { auditor, commands } = options;
