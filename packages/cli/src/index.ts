@@ -4,7 +4,7 @@ import { keygen } from './keygen.js';
 import { formatReport } from './report.js';
 
 /**
- * `auditkit verify <files or dirs> --key public.jwk [--json] [--require-signed]`
+ * `auditkit verify <files or dirs> --key public.jwk [--anchors <file>]... [--json] [--require-signed]`
  * `auditkit keygen [--out dir] [--name audit-signing] [--alg ed25519|es256] [--force]`
  *
  * Exit codes: 0 intact (warnings allowed), 1 problems found, 2 usage or input errors. Made for cron:
@@ -16,8 +16,9 @@ export { formatReport } from './report.js';
 export { verifyAuditLog } from '@auditkit/core';
 
 const USAGE = `usage:
-  auditkit verify <files or directories...> --key <public.jwk> [--json] [--require-signed]
+  auditkit verify <files or directories...> --key <public.jwk> [--anchors <file>]... [--json] [--require-signed]
       Checks hash chains and signed checkpoints of auditkit audit files (.log and .log.gz).
+      --anchors: a copy of the checkpoints kept elsewhere (e.g. rsyslog's file); each must be in the files.
       Exit 0 when intact, 1 when anything was tampered with or damaged, 2 on usage errors.
   auditkit keygen [--out <dir>] [--name audit-signing] [--alg ed25519|es256] [--force]
       Writes <name>.key (private, PKCS#8 PEM, 0600) and <name>.pub.jwk (public JWK).
@@ -49,12 +50,13 @@ async function verify(args: string[], io: Streams): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { key: { type: 'string' }, json: { type: 'boolean' }, 'require-signed': { type: 'boolean' } },
+    options: { key: { type: 'string' }, anchors: { type: 'string', multiple: true }, json: { type: 'boolean' }, 'require-signed': { type: 'boolean' } },
   });
   if (positionals.length === 0) throw new Error('give the audit files or directories to verify');
   const report: VerifyReport = await verifyAuditLog(positionals, {
     key: values.key === undefined ? undefined : { file: values.key },
     requireSigned: values['require-signed'] === true,
+    ...(values.anchors ? { anchors: values.anchors } : {}),
   });
   io.out.write(values.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
   return report.ok ? 0 : 1;

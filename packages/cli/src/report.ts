@@ -10,6 +10,14 @@ export function formatReport(report: VerifyReport): string {
     const state = c.closed ? 'closed' : c.signedThrough === c.lastSeq ? 'signed to its head' : `signed through ${n(c.signedThrough)}`;
     out.push(`  chain ${c.chain}: seq ${n(c.firstSeq)}-${n(c.lastSeq)}, ${state}`);
   }
+  const a = report.anchors;
+  if (a) {
+    out.push(
+      `  anchors: ${n(a.checkpoints)} checkpoint(s) in ${a.files.map((f) => basename(f)).join(', ')}, ${n(a.matched)} found in the files` +
+        (a.older > 0 ? `, ${n(a.older)} older than the files` : '') +
+        (a.ignored > 0 ? `, ${n(a.ignored)} of other trails or keys` : ''),
+    );
+  }
   const place = (p: VerifyReport['problems'][number]): string =>
     [p.file ? `${basename(p.file)}${p.line ? ':' + p.line : ''}` : '', p.seq !== undefined ? `seq ${p.seq}${p.seqEnd !== undefined && p.seqEnd !== p.seq ? '-' + p.seqEnd : ''}` : '']
       .filter(Boolean)

@@ -85,3 +85,27 @@ describe('blocking mode waits for the write', () => {
     }
   });
 });
+
+describe('a sink that never recovers', () => {
+  it('at close, the file beside it says how many records it turned away and how many it still held', async () => {
+    const gate = new GateTransport();
+    const file = join(tempDir(), 'audit.log');
+    const app = await startApp('express', { audit: { sinks: [{ transport: gate, queue: { max: 5 } }, new AuditFileTransport({ path: file })] } });
+    app.auditor.on('fault', () => undefined);
+    try {
+      for (let i = 0; i < 12; i++) assert.equal((await request(app.url).post(`/api/users/${i}`).send({})).status, 201);
+    } finally {
+      // The gate never opens: close gives up on it at the deadline.
+      await app.auditor.close({ timeoutMs: 1000 });
+      await app.close();
+    }
+    const g = app.auditor.stats().sinks.gate!;
+    assert.deepEqual([g.accepted, g.dropped, g.failed, g.written, g.queued], [5, 7, 5, 0, 0]);
+    const notices = readRecords(file).filter((r) => r.event === 'audit.records_dropped') as unknown as Array<{ sink: string; reason: string; dropped: number }>;
+    assert.ok(notices.every((r) => r.sink === 'gate'));
+    const sum = (reason: string): number => notices.filter((r) => r.reason === reason).reduce((n, r) => n + r.dropped, 0);
+    assert.equal(sum('queue_full'), 7, 'turned away: queue full');
+    assert.equal(sum('closed'), 5, 'still undelivered when close() gave up');
+    assert.equal(requestRecords(readRecords(file)).length, 12, 'the file itself has every request');
+  });
+});

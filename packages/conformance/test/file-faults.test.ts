@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import request from 'supertest';
-import type { AuditFault } from '@auditkit/core';
+import { AuditFileTransport, type AuditFault } from '@auditkit/core';
 import { startApp } from '../src/apps.js';
 import { tempDir } from '../src/records.js';
 import { waitFor } from './helpers.js';
@@ -55,6 +55,8 @@ describe('file sink faults', () => {
           assert.equal(res.status, 201, 'a full disk never fails a request');
         }
         await waitFor(() => faults.some((f) => causeCode(f) === 'ENOSPC'), 5000, 'an ENOSPC fault');
+        const enospc = faults.find((f) => causeCode(f) === 'ENOSPC')!;
+        assert.match(enospc.message, /: ENOSPC: no space left on device, write; its records wait in its queue and the write is retried$/);
         const during = Object.values(app.auditor.stats().sinks)[0]!;
         assert.ok(during.errors > 0 && during.queued > 0, `errors ${during.errors}, queued ${during.queued}`);
         rmSync(join(fs.dir, 'filler'));
@@ -69,6 +71,50 @@ describe('file sink faults', () => {
       fs.unmount();
     }
   });
+
+  for (const mode of ['blocking', 'strict'] as const) {
+    it(`ENOSPC, ${mode} sink: the response ${mode === 'strict' ? 'is refused with 503' : 'is released'} as soon as the write fails, and the record is written once space returns`, async () => {
+      const fs = tmpfs(256);
+      try {
+        const file = join(fs.dir, 'audit.log');
+        const app = await startApp('express', { audit: { sinks: [{ transport: new AuditFileTransport({ path: file }), mode, queue: { retryMs: 50, retryMaxMs: 200 } }] } });
+        const faults: AuditFault[] = [];
+        app.auditor.on('fault', (f: AuditFault) => faults.push(f));
+        try {
+          assert.equal((await request(app.url).post('/api/users/0').send({})).status, 201);
+          writeFileSync(join(fs.dir, 'filler'), Buffer.alloc(240 * 1024));
+          // The file's last page still has room: write until a record no longer fits.
+          let n = 1;
+          for (; n < 100; n++) {
+            const status = (await request(app.url).post(`/api/users/${n}`).send({ note: 'y'.repeat(2000) })).status;
+            if (mode === 'strict' && status === 503) break;
+            assert.equal(status, 201, 'blocking reports, it never refuses');
+            if (faults.some((f) => causeCode(f) === 'ENOSPC')) break;
+          }
+          assert.ok(faults.some((f) => causeCode(f) === 'ENOSPC'), 'the disk filled up');
+          if (mode === 'strict') {
+            assert.ok(n < 100, 'a record that could not be written was refused');
+            const calls = app.observed.calls.createUser;
+            assert.equal((await request(app.url).post(`/api/users/${n + 1}`).send({})).status, 503, 'known down: refused');
+            assert.equal(app.observed.calls.createUser, calls, 'before its handler ran');
+          }
+          rmSync(join(fs.dir, 'filler'));
+          await waitFor(() => Object.values(app.auditor.stats().sinks)[0]!.queued === 0, 10_000, 'the backlog');
+          assert.equal((await request(app.url).post('/api/users/last').send({})).status, 201, 'space again: accepted');
+        } finally {
+          await app.close();
+        }
+        const ids = auditLines(file).map((r) => r.bindings.id);
+        assert.equal(ids[0], '0');
+        assert.equal(ids.at(-1), 'last');
+        // Every request whose handler ran has its record, in order; a strict refusal before the handler has none.
+        const ran = ids.slice(1, -1).map(Number);
+        assert.deepEqual(ran, Array.from({ length: ran.length }, (_, i) => i + 1));
+      } finally {
+        fs.unmount();
+      }
+    });
+  }
 
   it('EROFS: a filesystem remounted read-only is reported, and writing resumes when it is writable again', async () => {
     const fs = tmpfs(1024);

@@ -3,7 +3,8 @@ import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { calculateJwkThumbprint, CompactSign, exportJWK } from 'jose';
-import { canonicalJson, linkHash } from '@auditkit/core';
+import { AuditEntry, canonicalJson, linkHash } from '@auditkit/core';
+import { formatMessage } from '@auditkit/syslog';
 
 /**
  * What an attacker with write access to the log directory can do, done for real to copies of a log
@@ -92,4 +93,61 @@ export async function forgeChain(
     writeLines(file, all.slice(at, at + count).map(serialize));
     at += count;
   }
+}
+
+const isCheckpoint = (line: Line): boolean => line.event === 'audit.checkpoint';
+
+/**
+ * The attack of issue 9, which needs no key: delete checkpoint lines (in the files `where` picks, all
+ * by default), let `mutate` change what it likes, then renumber each chain gaplessly and recompute
+ * every link with the documented formula. Each file keeps its remaining lines, so rotated files stay
+ * where they were.
+ */
+export function stripAndRelink(dir: string, options: { where?: (file: string) => boolean; drop?: (line: Line) => boolean; mutate?: (lines: Line[]) => void } = {}): void {
+  const files = logFiles(dir);
+  const drop = options.drop ?? isCheckpoint;
+  const perFile = files.map((f) => {
+    const lines = readLines(f).map((l) => JSON.parse(l) as Line);
+    return options.where === undefined || options.where(f) ? lines.filter((l) => !drop(l)) : lines;
+  });
+  const all = perFile.flat();
+  options.mutate?.(all);
+  const heads = new Map<string, { seq: number; hash: string }>();
+  for (let i = 0; i < all.length; i++) {
+    const line = all[i]!;
+    const head = heads.get(line.chain);
+    // The first line of a chain keeps its place; every later one follows the line before it.
+    const relinked = head ? relink({ ...line, seq: head.seq + 1 }, head.hash) : relink(line, line.prev_hash);
+    all[i] = relinked;
+    heads.set(line.chain, { seq: relinked.seq, hash: relinked.hash });
+  }
+  let at = 0;
+  for (const [i, file] of files.entries()) {
+    const count = perFile[i]!.length;
+    writeLines(file, all.slice(at, at + count).map(serialize));
+    at += count;
+  }
+}
+
+/**
+ * The external copy: each shipped checkpoint as the RFC 5424 message the syslog sink sends for it,
+ * one per line, as rsyslog stores them.
+ */
+export function writeAnchors(file: string, shipped: readonly string[]): string {
+  const text = shipped
+    .map((line) => {
+      const entry = AuditEntry.fromLine(line);
+      return formatMessage(entry.head, entry.line, { facility: 4, appName: 'billing-api', procId: '4242', hostname: 'api-1', sdId: 'auditkit@32473' });
+    })
+    .join('\n');
+  writeFileSync(file, text + '\n');
+  return file;
+}
+
+/** The checkpoint payloads in a log's files, in order. */
+export function checkpointsIn(dir: string): Array<Record<string, unknown> & { chain: string; reason: string; last_seq: number }> {
+  return logFiles(dir)
+    .flatMap((f) => readLines(f).map((l) => JSON.parse(l) as Line))
+    .filter(isCheckpoint)
+    .map((l) => JSON.parse(Buffer.from(String(l.checkpoint).split('.')[1]!, 'base64url').toString()));
 }

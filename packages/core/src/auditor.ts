@@ -21,6 +21,7 @@ import { normalizeTemplate } from './route-pattern.js';
 import { canonicalJson } from './canonical.js';
 import { AuditEntry } from './entry.js';
 import { DROPPED_EVENT, UNMATCHED_ROUTE, type DroppedRecord } from './record.js';
+import { DropRelay } from './drop-relay.js';
 import { buildEntries, OversizeRecord, type RecordInput } from './record-builder.js';
 import { Spool } from './spool.js';
 import { LoggerTarget, TransportTarget, type SinkTarget } from './winston-targets.js';
@@ -75,6 +76,7 @@ export class Auditor extends EventEmitter implements ContextOwner {
   readonly #channels: SinkChannel[];
   readonly #strictChannels: SinkChannel[];
   readonly #waitingChannels: SinkChannel[];
+  readonly #relay: DropRelay;
   #building = 0;
   #buildWaiters: Array<() => void> = [];
   #refused = 0;
@@ -93,20 +95,31 @@ export class Auditor extends EventEmitter implements ContextOwner {
     this.requestIdHeader = this.options.requestIdHeader;
     const hooks = {
       makeDroppedRecord: (sink: string, drop: PendingDrop) => this.#droppedRecord(sink, drop),
-      onDropStart: (sink: string, reason: DropReason) =>
-        reason === 'closed'
-          ? this.#fault('AUDITKIT_CLOSED', `sink ${sink} received records after close(); they are dropped`, sink)
-          : this.#fault('AUDITKIT_RECORDS_DROPPED', `sink ${sink} is dropping records: ${reason.replace('_', ' ')}`, sink),
+      onDropStart: (sink: string, reason: DropReason) => {
+        if (reason === 'closed') this.#fault('AUDITKIT_CLOSED', `sink ${sink} received records after close(); they are dropped`, sink);
+        else this.#fault('AUDITKIT_RECORDS_DROPPED', `sink ${sink} is dropping records: ${reason.replace('_', ' ')}`, sink);
+        const channel = this.#channels.find((c) => c.name === sink);
+        if (channel) this.#relay.watch(channel);
+      },
       onWriteFailed: (sink: string, err: unknown, count: number, spooling: boolean) =>
         this.#fault(
           'AUDITKIT_SINK_FAILED',
-          `sink ${sink} failed${count > 0 ? ` with ${count} record(s) unconfirmed` : ''}: ${describeError(err)}; ${spooling ? 'records wait in its spool' : 'records wait in its queue'} and the write is retried`,
+          `sink ${sink} failed${count > 0 ? ` with ${count} record(s) unconfirmed` : ''}: ${describeError(err)}; ${spooling ? 'its records go to its spool on disk and are replayed once it answers' : 'its records wait in its queue and the write is retried'}`,
+          sink,
+          err,
+        ),
+      onSpoolFailed: (sink: string, err: unknown, what: 'write' | 'cursor', waiting: number) =>
+        this.#fault(
+          'AUDITKIT_SINK_FAILED',
+          what === 'write'
+            ? `sink ${sink} could not write its spool: ${describeError(err)}; ${waiting} record(s) wait in memory, not crash-safe, and the spool write is retried (the sink too, once the spool is empty); past queue.max new records are dropped and counted`
+            : `sink ${sink} could not save its spool cursor: ${describeError(err)}; records it already delivered may be sent again after a restart`,
           sink,
           err,
         ),
       onRecovered: (sink: string, backlog: number) => this.emit('recovered', { sink, backlog }),
-      onLost: (sink: string, count: number) =>
-        this.#fault('AUDITKIT_SINK_FAILED', `sink ${sink} closed with ${count} record(s) undelivered and no spool to keep them`, sink),
+      onLost: (sink: string, count: number, why: string) =>
+        this.#fault('AUDITKIT_SINK_FAILED', `sink ${sink} closed with ${count} record(s) undelivered and ${why}; they are counted as failed`, sink),
     };
     const names = new Set<string>();
     const summaries: SinkSummary[] = [];
@@ -114,7 +127,11 @@ export class Auditor extends EventEmitter implements ContextOwner {
       let name = nameOf(sink, i);
       if (names.has(name)) name = `${name}#${i}`;
       names.add(name);
-      const onFault = (err: unknown): void => this.#fault('AUDITKIT_SINK_FAILED', `sink ${name} reported: ${describeError(err)}`, name, err);
+      // A sink's own coded fault (a broken chain) keeps its code; anything else is a failed sink.
+      const onFault = (err: unknown): void =>
+        err instanceof AuditFault
+          ? this.#fault(err.code, err.message.replace(/^\[auditkit\] /, ''), name, err)
+          : this.#fault('AUDITKIT_SINK_FAILED', `sink ${name} reported: ${describeError(err)}`, name, err);
       const target: SinkTarget = sink.kind === 'logger' ? new LoggerTarget(sink.logger!, onFault) : new TransportTarget(sink.transport!, name, onFault);
       const spool = this.#spoolFor(sink, target, name, i);
       const chained = sink.transport instanceof AuditFileTransport && sink.transport.settings.chain !== undefined;
@@ -131,6 +148,7 @@ export class Auditor extends EventEmitter implements ContextOwner {
         nowMicros,
       );
     });
+    this.#relay = new DropRelay(this.#channels, (sink, drop) => this.#droppedRecord(sink, drop));
     this.#strictChannels = this.#channels.filter((c) => c.mode === 'strict');
     this.#waitingChannels = this.#channels.filter((c) => c.mode !== 'async');
     this.holdsResponses = this.#waitingChannels.length > 0;
@@ -403,6 +421,13 @@ export class Auditor extends EventEmitter implements ContextOwner {
       const deadline = Date.now() + (options.timeoutMs ?? 10_000);
       await withDeadline(this.#buildsSettled(), Math.max(0, deadline - Date.now()));
       if (this.options.lifecycle) void this.#record(closeRecord(performance.now() - this.#startedAt, this.#totals()), true);
+      // A sink that cannot deliver everything gives up a little before the deadline, leaving the other
+      // sinks time to write down how many records it lost (see drop-relay.ts).
+      const grace = Math.min(500, Math.max(0, deadline - Date.now()) / 5);
+      const drained = await Promise.all(this.#channels.map((c) => c.drain(deadline - grace)));
+      await Promise.all(this.#channels.filter((_, i) => !drained[i]).map((c) => c.stop()));
+      this.#relay.flush();
+      await Promise.all(this.#channels.map((c) => c.drain(deadline)));
       await Promise.all(this.#channels.map((c) => c.close(deadline)));
     })();
     return this.#closing;
@@ -740,8 +765,10 @@ function writeStderr(text: string): void {
 }
 
 function describeError(err: unknown): string {
-  if (err instanceof Error) return (err as NodeJS.ErrnoException).code ? `${(err as NodeJS.ErrnoException).code}: ${err.message}` : err.message;
-  return String(err);
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as NodeJS.ErrnoException).code;
+  // Node's system errors already start with their code ("ENOSPC: no space left on device, write").
+  return code && !err.message.startsWith(code) ? `${code}: ${err.message}` : err.message;
 }
 
 function nameOf(sink: ResolvedSink, index: number): string {

@@ -25,7 +25,8 @@ const SEQ = Buffer.from('","seq":');
 const PREV = Buffer.from(',"prev_hash":"');
 const HASH = Buffer.from(',"hash":"');
 const CHECKPOINT = '"checkpoint":"';
-const CHAIN_START = '"event":"audit.chain_start"';
+/** A chain start's first keys, in canonical order: `break` (after a break), else `checkpoint_every`. */
+const CHAIN_START = ['"checkpoint_every":', '"break":{"chain":'];
 const DOMAIN = Buffer.from(HASH_PREFIX);
 
 /** Byte-by-byte comparison in JavaScript: cheaper than a native call for a handful of bytes. */
@@ -97,7 +98,8 @@ export function isCheckpointLine(data: Buffer, header: LineHeader): boolean {
 }
 
 export function isChainStartLine(data: Buffer, header: LineHeader): boolean {
-  return data[header.bodyStart + 1] === 0x65 && startsAt(data, header.bodyStart, CHAIN_START);
+  const c = data[header.bodyStart + 1];
+  return (c === 0x63 || c === 0x62) && CHAIN_START.some((prefix) => startsAt(data, header.bodyStart, prefix));
 }
 
 /** Splits a buffer into lines (without the newline); `partial` is the bytes after the last newline. */

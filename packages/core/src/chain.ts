@@ -1,6 +1,6 @@
-import { createHash, hash, randomBytes } from 'node:crypto';
+import { createHash, createPublicKey, hash, randomBytes, type KeyObject } from 'node:crypto';
 import { hostname } from 'node:os';
-import { CompactSign } from 'jose';
+import { CompactSign, compactVerify } from 'jose';
 import { canonicalJson } from './canonical.js';
 import { nowMicros, Rfc3339Formatter } from './clock.js';
 import { uuidv7 } from './ids.js';
@@ -63,6 +63,8 @@ export interface ChainState {
   unsignedSince: number;
 }
 
+export type CheckpointReason = 'start' | 'count' | 'interval' | 'rotation' | 'reopen' | 'close' | 'restart';
+
 export interface CheckpointPayload {
   v: 1;
   chain: string;
@@ -70,10 +72,56 @@ export interface CheckpointPayload {
   last_seq: number;
   head_hash: string;
   prev_checkpoint: string | null;
-  reason: 'count' | 'interval' | 'rotation' | 'close' | 'restart';
+  reason: CheckpointReason;
   time: number;
+  /**
+   * The writer's limits from here on: it signs a checkpoint at the latest after this many records
+   * (or this long). Signed, so a verifier can tell a run of unsigned records no writer would leave.
+   */
+  checkpoint_every: number;
+  checkpoint_interval_ms: number;
+  /** The host and file the chain is written to: which trail a checkpoint kept elsewhere belongs to. */
+  node: string;
+  path: string;
   final?: true;
   file?: string;
+}
+
+/** Where a chain was found broken when a writer started, recorded in the chain that replaces it. */
+export interface ChainBreak {
+  /** The head of the chain the writer could not vouch for. */
+  chain: string;
+  seq: number;
+  hash: string;
+  /** The file and line where it stopped trusting it, and why. */
+  file: string;
+  line: number;
+  problem: string;
+}
+
+/** A checkpoint as written, for the `checkpoint` event (the line is what can be shipped elsewhere). */
+export interface WrittenCheckpoint {
+  jws: string;
+  line: string;
+  chain: string;
+  seq: number;
+  reason: CheckpointReason;
+  final: boolean;
+}
+
+/** Bytes to append and the chain state once they are written; the caller commits it only then. */
+export interface Sealed {
+  bytes: Buffer;
+  next: ChainState;
+  checkpoints: WrittenCheckpoint[];
+}
+
+export interface ChainSettings {
+  every: number;
+  intervalMs: number;
+  node: string;
+  /** The file the chain is written to, as the writer names it. */
+  path: string;
 }
 
 const DOMAIN_BYTES = Buffer.byteLength(HASH_PREFIX);
@@ -92,14 +140,52 @@ export function newChainId(): string {
   return randomBytes(16).toString('hex');
 }
 
+/** The payload of a checkpoint JWS, read without verifying its signature; undefined when unreadable. */
+export function checkpointPayloadOf(jws: string): CheckpointPayload | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8')) as unknown;
+    return typeof payload === 'object' && payload !== null && !Array.isArray(payload) ? (payload as CheckpointPayload) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes the chain. Every method takes the state to continue from and returns the state after its
+ * bytes, without changing `state`: the caller commits the new state once the bytes are on disk, so a
+ * failed write changes nothing.
+ *
+ * A genuine writer never leaves more than `every` records unsigned: a batch that would is cut by
+ * checkpoints inside it. A verifier relies on that bound (docs/tamper-evidence.md).
+ */
 export class ChainWriter {
   readonly #key: SigningKey;
-  readonly node: string;
+  readonly #publicKey: KeyObject;
+  readonly settings: ChainSettings;
   state: ChainState | undefined;
 
-  constructor(key: SigningKey, node = hostname()) {
+  constructor(key: SigningKey, settings: Omit<ChainSettings, 'node'> & { node?: string | undefined }) {
     this.#key = key;
-    this.node = node;
+    this.#publicKey = createPublicKey(key.key);
+    this.settings = { ...settings, node: settings.node ?? hostname() };
+  }
+
+  /**
+   * The payload of a checkpoint this writer's key signed; undefined when the signature does not
+   * verify or another key made it. A writer picking up a file trusts only its own signatures.
+   */
+  async ownCheckpoint(jws: string): Promise<CheckpointPayload | undefined> {
+    try {
+      const { payload, protectedHeader } = await compactVerify(jws, this.#publicKey, { algorithms: [this.#key.alg] });
+      if (protectedHeader.kid !== this.#key.kid || protectedHeader.typ !== JWS_TYPE) return undefined;
+      return JSON.parse(new TextDecoder().decode(payload)) as CheckpointPayload;
+    } catch {
+      return undefined;
+    }
+  }
+
+  get node(): string {
+    return this.settings.node;
   }
 
   get kid(): string {
@@ -108,14 +194,13 @@ export class ChainWriter {
 
   /**
    * Lines for `bodies` (canonical record JSON) continuing the chain, as the bytes to append, and the
-   * state after them. The caller commits the state only once the bytes are written, so a failed write
-   * changes nothing.
+   * state after them. No checkpoints: see `sealSigned`.
    *
    * Each record is UTF-8-encoded once, straight into a scratch buffer that already holds the hash's
    * domain prefix; the hash is taken there and the line copied out: no intermediate strings.
    */
-  seal(bodies: readonly string[]): { bytes: Buffer; next: ChainState } {
-    const state = this.state!;
+  seal(bodies: readonly string[], from: ChainState = this.state!): { bytes: Buffer; next: ChainState } {
+    const state = from;
     let { seq, hash: prev } = state;
     let size = 0;
     const lengths = new Array<number>(bodies.length);
@@ -148,14 +233,53 @@ export class ChainWriter {
     };
   }
 
+  /**
+   * `bodies` continuing the chain, with a `count` checkpoint wherever `every` records would otherwise
+   * go unsigned, even in the middle of the batch: a large batch (a replayed backlog) never leaves a
+   * longer run than a verifier accepts.
+   */
+  async sealSigned(bodies: readonly string[], from: ChainState = this.state!): Promise<Sealed> {
+    const parts: Buffer[] = [];
+    const checkpoints: WrittenCheckpoint[] = [];
+    let state = from;
+    for (let i = 0; i < bodies.length; ) {
+      const take = Math.max(1, Math.min(bodies.length - i, this.settings.every - state.unsigned));
+      const sealed = this.seal(i === 0 && take === bodies.length ? bodies : bodies.slice(i, i + take), state);
+      parts.push(sealed.bytes);
+      state = sealed.next;
+      i += take;
+      if (state.unsigned >= this.settings.every) {
+        const cp = await this.checkpoint('count', {}, state);
+        parts.push(cp.bytes);
+        checkpoints.push(...cp.checkpoints);
+        state = cp.next;
+      }
+    }
+    return { bytes: parts.length === 1 ? parts[0]! : Buffer.concat(parts), next: state, checkpoints };
+  }
+
+  /**
+   * A new chain: its start record and, in the same bytes, the checkpoint that signs it, so the limits
+   * it declares (and, after a break, what it says about the chain before) are signed from the start.
+   */
+  async open(link: { chain: string; seq: number; hash: string } | null, reason: string, broken?: ChainBreak): Promise<Sealed> {
+    const fresh: ChainState = { chain: newChainId(), seq: 0, hash: link?.hash ?? GENESIS, checkpoint: null, unsigned: 0, unsignedSince: 0 };
+    const start = this.seal([this.startRecord(link, reason, broken)], fresh);
+    const cp = await this.checkpoint('start', {}, start.next);
+    return { bytes: Buffer.concat([start.bytes, cp.bytes]), next: cp.next, checkpoints: cp.checkpoints };
+  }
+
   /** The record that opens a chain: with `link`, it names the head of the chain it continues. */
-  startRecord(link: { chain: string; seq: number; hash: string } | null, reason: string): string {
+  startRecord(link: { chain: string; seq: number; hash: string } | null, reason: string, broken?: ChainBreak): string {
     const time = nowMicros();
     return canonicalJson({
+      ...(broken ? { break: broken } : {}),
+      checkpoint_every: this.settings.every,
+      checkpoint_interval_ms: this.settings.intervalMs,
       event: CHAIN_START_EVENT,
       id: uuidv7(Math.floor(time / 1000)),
       kid: this.#key.kid,
-      level: 'info',
+      level: broken ? 'warn' : 'info',
       link,
       node: this.node,
       reason,
@@ -164,9 +288,9 @@ export class ChainWriter {
     });
   }
 
-  /** A signed checkpoint record covering everything up to the current head (not yet sealed). */
-  async checkpointRecord(reason: CheckpointPayload['reason'], extra: { final?: boolean; file?: string } = {}): Promise<{ body: string; jws: string }> {
-    const state = this.state!;
+  /** A signed checkpoint covering everything up to the head of `from`, sealed as the chain's next line. */
+  async checkpoint(reason: CheckpointReason, extra: { final?: boolean; file?: string } = {}, from: ChainState = this.state!): Promise<Sealed> {
+    const state = from;
     const time = nowMicros();
     const payload: CheckpointPayload = {
       v: 1,
@@ -177,6 +301,10 @@ export class ChainWriter {
       prev_checkpoint: state.checkpoint?.digest ?? null,
       reason,
       time,
+      checkpoint_every: this.settings.every,
+      checkpoint_interval_ms: this.settings.intervalMs,
+      node: this.node,
+      path: this.settings.path,
       ...(extra.final ? { final: true as const } : {}),
       ...(extra.file ? { file: extra.file } : {}),
     };
@@ -192,12 +320,9 @@ export class ChainWriter {
       time,
       ts: utc.format(time),
     });
-    return { body, jws };
-  }
-
-  /** After a checkpoint line is written (its seq is the current head). */
-  checkpointed(jws: string): void {
-    const state = this.state!;
-    this.state = { ...state, checkpoint: { seq: state.seq, digest: jwsDigest(jws) }, unsigned: 0, unsignedSince: 0 };
+    const sealed = this.seal([body], state);
+    const next: ChainState = { ...sealed.next, checkpoint: { seq: sealed.next.seq, digest: jwsDigest(jws) }, unsigned: 0, unsignedSince: 0 };
+    const line = sealed.bytes.toString('utf8', 0, sealed.bytes.length - 1);
+    return { bytes: sealed.bytes, next, checkpoints: [{ jws, line, chain: next.chain, seq: next.seq, reason, final: extra.final === true }] };
   }
 }

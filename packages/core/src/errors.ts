@@ -13,9 +13,12 @@ export const ERROR_CODES = {
   AUDITKIT_UNKNOWN_OPTION: 'AUDITKIT_UNKNOWN_OPTION',
   /** A sink could not be opened at construction (Vault's rule: a sink that cannot write is not enabled). */
   AUDITKIT_SINK_UNAVAILABLE: 'AUDITKIT_SINK_UNAVAILABLE',
-  /** A sink failed to write records. Reported as a fault; the records are counted as failed. */
+  /**
+   * A sink (or its spool) failed to write records. Reported as a fault; the records stay queued or
+   * spooled and are retried. Records still undelivered when close() gives up are counted as failed.
+   */
   AUDITKIT_SINK_FAILED: 'AUDITKIT_SINK_FAILED',
-  /** A queue was full and records were dropped. Reported as a fault and as an `audit.records_dropped` record. */
+  /** A queue or spool was full and records were dropped. Reported as a fault and as an `audit.records_dropped` record, relayed to the other sinks. */
   AUDITKIT_RECORDS_DROPPED: 'AUDITKIT_RECORDS_DROPPED',
   /** A user callback (skip, from, operationType, a resolver) threw. Reported as a fault; the record is kept. */
   AUDITKIT_HOOK_FAILED: 'AUDITKIT_HOOK_FAILED',
@@ -23,6 +26,8 @@ export const ERROR_CODES = {
   AUDITKIT_CLOSED: 'AUDITKIT_CLOSED',
   /** strict mode refused a request because its record could not be accepted. */
   AUDITKIT_STRICT_REFUSED: 'AUDITKIT_STRICT_REFUSED',
+  /** A chained file sink found a tail it could not vouch for at start; it began a new chain recording the break. Reported as a fault. */
+  AUDITKIT_CHAIN_BROKEN: 'AUDITKIT_CHAIN_BROKEN',
   /** A command line ran a command with no audit declaration: every value it was given is masked. Reported once per command. */
   AUDITKIT_UNDECLARED_COMMAND: 'AUDITKIT_UNDECLARED_COMMAND',
 } as const;

@@ -1,5 +1,5 @@
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, statSync, writeSync } from 'node:fs';
-import { GENESIS, newChainId, type ChainWriter } from './chain.js';
+import type { ChainWriter } from './chain.js';
 import { computeLineHash, isCheckpointLine, parseHeader, peekCheckpoint, splitLines } from './chain-line.js';
 import type { AuditEntry } from './entry.js';
 
@@ -110,14 +110,10 @@ export function writeAtExit(target: ExitWriteTarget, entries: readonly AuditEntr
     const writer = target.chain;
     const head = chainHead(tail);
     const bodies = missing.map((e) => e.line);
-    if (head === undefined || head.closed) {
-      // No open chain on disk: start one that names the closed head, as a restarted process does.
-      const link = head ? { chain: head.chain, seq: head.seq, hash: head.hash } : null;
-      writer.state = { chain: newChainId(), seq: 0, hash: link?.hash ?? GENESIS, checkpoint: null, unsigned: 0, unsignedSince: Date.now() };
-      bodies.unshift(writer.startRecord(link, link ? 'the previous chain was closed' : tail.length > 0 ? 'the file held no chain' : 'new'));
-    } else {
-      writer.state = { chain: head.chain, seq: head.seq, hash: head.hash, checkpoint: null, unsigned: 0, unsignedSince: Date.now() };
-    }
+    // A new chain must open with a signed checkpoint, which cannot be made without the event loop:
+    // only an open chain on disk is continued (Auditor.ready() opens one before a command runs).
+    if (head === undefined || head.closed) return false;
+    writer.state = { chain: head.chain, seq: head.seq, hash: head.hash, checkpoint: null, unsigned: 0, unsignedSince: Date.now() };
     bytes = writer.seal(bodies).bytes;
     // The process is ending; should it not, the next asynchronous write finds its head on disk again.
     writer.state = undefined;

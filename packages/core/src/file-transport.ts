@@ -1,13 +1,12 @@
 import { createReadStream, createWriteStream, closeSync, mkdirSync, openSync, fstatSync } from 'node:fs';
-import { mkdir, open as openAsync, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { gunzipSync } from 'node:zlib';
+import { mkdir, open as openAsync, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { AuditTransport } from './audit-transport.js';
-import { ChainWriter, GENESIS, jwsDigest, newChainId } from './chain.js';
-import { computeLineHash, isCheckpointLine, parseHeader, peekCheckpoint, splitLines } from './chain-line.js';
-import { AuditConfigError } from './errors.js';
+import { ChainWriter, type CheckpointReason, type Sealed } from './chain.js';
+import { recoverChain } from './chain-recovery.js';
+import { AuditConfigError, AuditFault } from './errors.js';
 import { writeAtExit, type PendingAppend } from './file-exit-write.js';
 import { checkSigningKey, loadSigningKey, type PrivateKeySource } from './signing-key.js';
 import type { AuditEntry } from './entry.js';
@@ -146,7 +145,7 @@ export class AuditFileTransport extends AuditTransport {
   #chainTimer: NodeJS.Timeout | undefined;
   /** The append handed to the thread pool right now, for a synchronous write at exit (file-exit-write.ts). */
   #pending: PendingAppend | undefined;
-  readonly #onSighup = (): void => void this.reopen();
+  readonly #onSighup = (): void => void this.reopen().catch((err: unknown) => void this.emit('warn', err));
   readonly #base: string;
   readonly #ext: string;
   readonly #rotated: RegExp;
@@ -185,7 +184,7 @@ export class AuditFileTransport extends AuditTransport {
       this.#chainTimer = setInterval(() => this.#intervalCheckpoint(chain.intervalMs), Math.min(chain.intervalMs, 1000));
       this.#chainTimer.unref();
     }
-    this.#maintenance = this.#retain();
+    this.#maintenance = this.#tidy().then(() => this.#retain());
   }
 
   writeEntries(entries: readonly AuditEntry[]): Promise<void> {
@@ -204,9 +203,9 @@ export class AuditFileTransport extends AuditTransport {
   }
 
   /**
-   * Opens the file and, when it is tamper-evident, loads the key and picks up its chain now rather
-   * than at the first write: a command line does this before it runs, so a record written at
-   * `process.exit()` can continue the chain synchronously.
+   * Opens the file and, when it is tamper-evident, loads the key and picks up (or opens) its chain
+   * now rather than at the first write: a command line does this before it runs, so that a record
+   * written at `process.exit()` can continue the chain synchronously.
    */
   open(): Promise<void> {
     return this.#serial(async () => {
@@ -223,10 +222,18 @@ export class AuditFileTransport extends AuditTransport {
     );
   }
 
-  /** Closes the current file and opens the path afresh, e.g. after logrotate moved it away. */
+  /**
+   * Closes the current file and opens the path afresh, e.g. after logrotate moved it away. A chained
+   * file is closed with a checkpoint, like a rotation, and the new one opens with one: each file then
+   * holds its own signed starting point, whatever name the old one was given.
+   */
   reopen(): Promise<void> {
     return this.#serial(async () => {
+      const chain = this.#chain?.state ? this.#chain : undefined;
+      // Only an open handle still reaches the moved file; a closed one would write into the new file.
+      if (chain && this.#handle && chain.state!.unsigned > 0) await this.#checkpoint('rotation');
       await this.#closeHandle();
+      if (chain) await this.#checkpoint('reopen');
     });
   }
 
@@ -297,30 +304,30 @@ export class AuditFileTransport extends AuditTransport {
 
   async #writeChained(bodies: string[]): Promise<void> {
     const chain = await this.#ensureChain();
-    let sealed = chain.seal(bodies);
+    let sealed = await chain.sealSigned(bodies);
     if (this.#wouldOverflow(sealed.bytes.length)) {
       // The rotated file ends with a checkpoint naming it, so a verifier can tell a missing file.
       const target = await this.#rotationTarget();
       await this.#checkpoint('rotation', { file: basename(target) });
       await this.#rotate(target);
-      sealed = chain.seal(bodies);
+      sealed = await chain.sealSigned(bodies);
     }
-    await this.#append(sealed.bytes);
-    chain.state = sealed.next;
-    if (chain.state.unsigned >= this.settings.chain!.every) await this.#checkpoint('count');
+    await this.#commit(chain, sealed);
   }
 
   /** Writes a signed checkpoint covering everything up to the head. */
-  async #checkpoint(reason: 'count' | 'interval' | 'rotation' | 'close' | 'restart', extra: { final?: boolean; file?: string } = {}): Promise<void> {
+  async #checkpoint(reason: CheckpointReason, extra: { final?: boolean; file?: string } = {}): Promise<void> {
     const chain = this.#chain!;
-    const { body, jws } = await chain.checkpointRecord(reason, extra);
-    const sealed = chain.seal([body]);
+    await this.#commit(chain, await chain.checkpoint(reason, extra));
+  }
+
+  /** Appends sealed lines; only once they are written does the chain move on. */
+  async #commit(chain: ChainWriter, sealed: Sealed): Promise<void> {
     await this.#append(sealed.bytes);
     chain.state = sealed.next;
-    chain.checkpointed(jws);
     // Checkpoints are worth keeping off this machine: whoever can delete the whole directory can
-    // delete every checkpoint in it too (see docs/tamper-evidence.md).
-    this.emit('checkpoint', { jws, line: sealed.bytes.toString('utf8').trimEnd(), chain: chain.state.chain, seq: chain.state.seq, reason, final: extra.final === true });
+    // delete every checkpoint in it too; `auditkit verify --anchors` checks the copy (docs/tamper-evidence.md).
+    for (const cp of sealed.checkpoints) this.emit('checkpoint', cp);
   }
 
   #intervalCheckpoint(intervalMs: number): void {
@@ -332,100 +339,60 @@ export class AuditFileTransport extends AuditTransport {
   }
 
   /**
-   * Loads the key and picks the chain up from disk. A file whose last record is intact continues its
-   * chain, with a `restart` checkpoint signing what the previous process left unsigned. A file whose
-   * chain was closed (final checkpoint), or that holds no chain, starts a new one, and the new chain's
-   * first record names the old head: a chain never restarts silently.
+   * Loads the key and picks the chain up from disk (chain-recovery.ts). A tail this writer can vouch
+   * for is continued, with a `restart` checkpoint signing what the stopped process left unsigned; a
+   * chain closed with a final checkpoint is followed by a new one naming its head; a file without a
+   * chain gets a new one. Anything else is a break: a new chain whose start record says where and why,
+   * and a fault; nothing of the old chain is signed.
    */
   async #ensureChain(): Promise<ChainWriter> {
     if (this.#chain?.state) return this.#chain;
     const settings = this.settings.chain!;
-    const writer = this.#chain ?? new ChainWriter(await loadSigningKey(settings.key), settings.node);
+    const writer =
+      this.#chain ??
+      new ChainWriter(await loadSigningKey(settings.key), { every: settings.every, intervalMs: settings.intervalMs, node: settings.node, path: this.path });
     this.#chain = writer;
-    const found = await this.#findHead();
-    if (found.head && !found.closed) {
-      writer.state = {
-        chain: found.head.chain,
-        seq: found.head.seq,
-        hash: found.head.hash,
-        checkpoint: found.checkpoint,
-        unsigned: found.head.seq - (found.checkpoint?.seq ?? 0),
-        unsignedSince: Date.now(),
-      };
-      await this.#checkpoint('restart');
+    const { recovery, cutLine } = await recoverChain(this.path, (await this.#rotatedFiles()).reverse(), (jws) => writer.ownCheckpoint(jws));
+    // A crash cut the last line. End it, so it stays visible as a cut record, and go on after it.
+    if (cutLine) await this.#append(Buffer.from('\n'));
+    if (recovery.kind === 'continue') {
+      writer.state = recovery.state;
+      try {
+        await this.#checkpoint('restart');
+      } catch (err) {
+        writer.state = undefined;
+        throw err;
+      }
       return writer;
     }
-    const link = found.head ? { chain: found.head.chain, seq: found.head.seq, hash: found.head.hash } : null;
-    writer.state = { chain: newChainId(), seq: 0, hash: link?.hash ?? GENESIS, checkpoint: null, unsigned: 0, unsignedSince: Date.now() };
-    const sealed = writer.seal([writer.startRecord(link, link ? 'the previous chain was closed' : found.content ? 'the file held no chain' : 'new')]);
-    try {
-      await this.#append(sealed.bytes);
-    } catch (err) {
-      writer.state = undefined;
-      throw err;
+    const opening =
+      recovery.kind === 'closed'
+        ? await writer.open(recovery.link, 'the previous chain was closed')
+        : recovery.kind === 'break'
+          ? await writer.open(null, 'the previous chain could not be vouched for', recovery.broken)
+          : await writer.open(null, recovery.reason);
+    await this.#commit(writer, opening);
+    if (recovery.kind === 'break') {
+      const b = recovery.broken;
+      this.emit(
+        'warn',
+        new AuditFault(
+          'AUDITKIT_CHAIN_BROKEN',
+          `${this.sinkName}: the chain found in ${b.file} (chain ${b.chain}, head seq ${b.seq}) cannot be vouched for: ${b.problem} (line ${b.line}). ` +
+            `It is left unsigned; a new chain ${writer.state!.chain} records the break. Run auditkit verify on the directory.`,
+          this.sinkName,
+        ),
+      );
     }
-    writer.state = sealed.next;
     return writer;
-  }
-
-  /**
-   * The last intact chained record on disk (live file, else the newest rotated one), and the last
-   * checkpoint of its chain, which may sit in an older file (a rotated file ends with one).
-   */
-  async #findHead(): Promise<{
-    head: { chain: string; seq: number; hash: string } | undefined;
-    checkpoint: { seq: number; digest: string } | null;
-    closed: boolean;
-    content: boolean;
-  }> {
-    let content = false;
-    let head: { chain: string; seq: number; hash: string } | undefined;
-    for (const file of [this.path, ...(await this.#rotatedFiles()).reverse()]) {
-      let data: Buffer;
-      try {
-        data = await readFile(file);
-      } catch {
-        continue;
-      }
-      if (file.endsWith('.gz')) data = gunzipSync(data);
-      if (data.length === 0) continue;
-      content = true;
-      const { lines, partial } = splitLines(data);
-      if (partial && file === this.path) {
-        // A crash cut the last line. End it, so it stays visible as a cut record, and go on after it.
-        await this.#append(Buffer.from('\n'));
-      }
-      for (let i = lines.length - 1; i >= 0; i--) {
-        const line = lines[i]!;
-        const header = parseHeader(line);
-        if (!header || computeLineHash(line, header) !== header.hash) continue;
-        if (head && header.chain !== head.chain) continue;
-        const isHead = head === undefined;
-        head ??= { chain: header.chain, seq: header.seq, hash: header.hash };
-        if (!isCheckpointLine(line, header)) continue;
-        const cp = peekCheckpoint(line);
-        if (!cp) continue;
-        return {
-          head,
-          checkpoint: { seq: header.seq, digest: jwsDigest(cp.jws) },
-          closed: isHead && cp.payload.final === true,
-          content,
-        };
-      }
-    }
-    return { head, checkpoint: null, closed: false, content };
   }
 
   async #rotatedFiles(): Promise<string[]> {
     const dir = dirname(this.path);
-    try {
-      return (await readdir(dir))
-        .filter((n) => this.#rotated.test(n))
-        .sort()
-        .map((n) => join(dir, n));
-    } catch {
-      return [];
-    }
+    return (await namesIn(dir))
+      .filter((n) => this.#rotated.test(n))
+      .sort()
+      .map((n) => join(dir, n));
   }
 
   async #rotationTarget(): Promise<string> {
@@ -473,18 +440,28 @@ export class AuditFileTransport extends AuditTransport {
     }
   }
 
+  /**
+   * Finishes what a killed process left of a compression: a `.gz` exists only once it is complete
+   * (written, synced, renamed), so the uncompressed twin beside it goes, and so does a half-written
+   * `.gz.tmp`. Left in place, the twin would show every record twice to a verifier.
+   */
+  async #tidy(): Promise<void> {
+    const dir = dirname(this.path);
+    const names = await namesIn(dir);
+    const present = new Set(names);
+    for (const n of names) {
+      const twin = this.#rotated.test(n) && !n.endsWith('.gz') && present.has(n + '.gz');
+      const partial = n.endsWith('.gz.tmp') && this.#rotated.test(n.slice(0, -'.gz.tmp'.length));
+      if (twin || partial) await unlink(join(dir, n)).catch(() => undefined);
+    }
+  }
+
   /** Keeps at most maxFiles rotated files, none older than maxAgeDays. */
   async #retain(): Promise<void> {
     const { maxFiles, maxAgeDays } = this.settings;
     if (maxFiles === 0 && maxAgeDays === 0) return;
     const dir = dirname(this.path);
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      return;
-    }
-    const rotated = names
+    const rotated = (await namesIn(dir))
       .map((n) => ({ n, m: this.#rotated.exec(n) }))
       .filter((x): x is { n: string; m: RegExpExecArray } => x.m !== null)
       .sort((a, b) => (a.n < b.n ? 1 : -1));
@@ -492,9 +469,19 @@ export class AuditFileTransport extends AuditTransport {
     for (let i = 0; i < rotated.length; i++) {
       const { n, m } = rotated[i]!;
       const tooMany = maxFiles > 0 && i >= maxFiles;
-      const tooOld = cutoff !== '' && m[1]! < cutoff;
+      // A chain in the live file continues from the checkpoint that ends the newest rotated file: keep it.
+      const tooOld = cutoff !== '' && m[1]! < cutoff && !(this.settings.chain && i === 0);
       if (tooMany || tooOld) await unlink(join(dir, n)).catch(() => undefined);
     }
+  }
+}
+
+/** The directory's entries; none when it cannot be read (it is created again on the next write). */
+async function namesIn(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return [];
   }
 }
 

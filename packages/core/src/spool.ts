@@ -1,18 +1,24 @@
 import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { open as openAsync, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
  * A sink's spool: records that could not be delivered wait here, on disk, in order, until the sink is
  * back. It is a directory of append-only segment files holding one JSON record per line, plus a cursor
- * (segment and byte offset of the first record not yet delivered). Delivered segments are deleted.
+ * (segment and byte offset of the first record not yet delivered).
  *
- * The cursor moves only after the sink has confirmed a batch, and it is written atomically (temporary
- * file, fsync, rename), so after a crash or restart replay resumes at the first unconfirmed record:
- * nothing is skipped, and nothing confirmed is sent again (except a batch confirmed in the instant
- * before a crash, before its cursor reached the disk).
+ * - `append` resolves only once its lines are written and fdatasync'd; until then they are not in the
+ *   spool at all (`entries` does not count them), so whatever `entries` counts survives SIGKILL and
+ *   power loss. A failed append (ENOSPC, EROFS, EIO) is cut back off the file and rejects: the caller
+ *   still holds those lines and decides what to do with them.
+ * - The cursor moves only after the sink has confirmed a batch. It is saved off the event loop
+ *   (temporary file, fdatasync, rename), coalesced, so it may lag the confirmations by one save: after
+ *   a crash, replay resumes at the last saved cursor, and what was confirmed after it is sent again.
+ *   Nothing is ever skipped.
+ * - Segments the cursor has passed are deleted; once everything is delivered, every segment goes, so
+ *   delivered records (user names, addresses, bodies) do not linger on disk.
  *
- * The spool is bounded in bytes; appending past the bound is refused and the caller counts the drop.
+ * The spool is bounded in bytes; the caller checks `hasRoom` and counts what does not fit.
  */
 
 export interface SpoolOptions {
@@ -20,7 +26,7 @@ export interface SpoolOptions {
   dir: string;
   /** Most bytes the spool may hold. */
   maxBytes: number;
-  /** Segment size before rolling to a new file. */
+  /** Segment size before rolling to a new file: at most this much delivered data waits on disk during a replay. */
   segmentBytes?: number;
 }
 
@@ -40,29 +46,35 @@ interface Position {
 const SEGMENT = /^seg-(\d{12})\.jsonl$/;
 const segmentName = (n: number): string => `seg-${String(n).padStart(12, '0')}.jsonl`;
 const READ_CHUNK = 1024 * 1024;
+export const DEFAULT_SEGMENT_BYTES = 1024 * 1024;
 
 export class Spool {
   readonly dir: string;
   readonly maxBytes: number;
   readonly #segmentBytes: number;
+  /** First record not yet delivered (in memory; the saved copy may lag by one save). */
   #cursor: Position;
   /** Where the next take() reads: ahead of the cursor while entries are in flight. */
   #read: Position;
   /** Whole lines read from disk at #read, not yet handed out. */
   #lines: string[] = [];
   #writeSegment: number;
+  /** Bytes of the write segment that are durably written: readers never go past this. */
   #writeSize: number;
   #writeHandle: FileHandle | undefined;
-  /** Bytes and entries from the cursor to the end, buffered lines included. */
+  /** Bytes and entries from the cursor to the durable end. */
   #bytes = 0;
   #entries = 0;
-  #pending: string[] = [];
-  #flushing: Promise<void> = Promise.resolve();
+  /** Every change to the files runs here, one at a time: appends, cursor saves, clean-ups. */
+  #ops: Promise<void> = Promise.resolve();
+  #cursorSaveQueued = false;
+  #lastSaved: Position;
+  #closed = false;
 
   constructor(options: SpoolOptions) {
     this.dir = options.dir;
     this.maxBytes = options.maxBytes;
-    this.#segmentBytes = options.segmentBytes ?? 8 * 1024 * 1024;
+    this.#segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const segments = this.#segments();
     this.#cursor = this.#loadCursor(segments);
@@ -76,17 +88,27 @@ export class Spool {
         continue;
       }
       const rest = readFileSync(path).subarray(s === this.#cursor.segment ? this.#cursor.offset : 0);
-      this.#bytes += rest.length;
-      for (let i = rest.indexOf(0x0a); i !== -1; i = rest.indexOf(0x0a, i + 1)) this.#entries++;
+      for (let i = rest.indexOf(0x0a), from = 0; i !== -1; from = i + 1, i = rest.indexOf(0x0a, from)) {
+        this.#entries++;
+        this.#bytes += i + 1 - from;
+      }
     }
     this.#writeSegment = Math.max(last ?? this.#cursor.segment, this.#cursor.segment);
+    if (this.#entries === 0 && segments.some((s) => s >= this.#cursor.segment)) {
+      // Everything was delivered (or an older version left delivered records): start on a clean segment.
+      this.#writeSegment++;
+      this.#cursor = { segment: this.#writeSegment, offset: 0 };
+      this.#saveCursorSync();
+      for (const s of this.#segments()) if (s < this.#writeSegment) unlinkSync(join(this.dir, segmentName(s)));
+    }
     const path = join(this.dir, segmentName(this.#writeSegment));
     closeSync(openSync(path, 'a', 0o600));
     this.#writeSize = statSync(path).size;
     this.#read = { ...this.#cursor };
+    this.#lastSaved = { ...this.#cursor };
   }
 
-  /** Records waiting in the spool (handed out or not, until committed). */
+  /** Records durably in the spool and not yet delivered (handed out or not, until committed). */
   get entries(): number {
     return this.#entries;
   }
@@ -95,75 +117,95 @@ export class Spool {
     return this.#bytes;
   }
 
-  /** Whether take() could return anything now or after a flush. */
+  /** Whether take() could return anything now. */
   get hasUnread(): boolean {
-    if (this.#pending.length > 0 || this.#lines.length > 0) return true;
+    if (this.#lines.length > 0) return true;
     return this.#read.segment < this.#writeSegment || this.#read.offset < this.#writeSize;
   }
 
+  /** Whether `bytes` more (lines with their newlines) would fit. */
   hasRoom(bytes: number): boolean {
-    return this.#bytes + bytes + 1 <= this.maxBytes;
-  }
-
-  /** Buffers a line (a serialised record without newline); false when the spool is full. */
-  append(line: string): boolean {
-    const bytes = Buffer.byteLength(line) + 1;
-    if (this.#bytes + bytes > this.maxBytes) return false;
-    this.#pending.push(line);
-    this.#bytes += bytes;
-    this.#entries++;
-    return true;
-  }
-
-  /** Writes buffered lines to disk; with `sync`, they are fsynced before it resolves. */
-  flush(sync = false): Promise<void> {
-    const run = async (): Promise<void> => {
-      if (this.#pending.length === 0 && !sync) return;
-      const lines = this.#pending;
-      this.#pending = [];
-      if (lines.length > 0) {
-        let text = '';
-        for (const l of lines) text += l + '\n';
-        const buffer = Buffer.from(text, 'utf8');
-        if (this.#writeSize > 0 && this.#writeSize + buffer.length > this.#segmentBytes) await this.#roll();
-        this.#writeHandle ??= await openAsync(join(this.dir, segmentName(this.#writeSegment)), 'a', 0o600);
-        await this.#writeHandle.write(buffer);
-        this.#writeSize += buffer.length;
-      }
-      if (sync && this.#writeHandle) await this.#writeHandle.sync();
-    };
-    const next = this.#flushing.then(run);
-    // Keep the chain alive after a failure; the caller of this flush still sees the error.
-    this.#flushing = next.catch(() => undefined);
-    return next;
+    return this.#bytes + bytes <= this.maxBytes;
   }
 
   /**
-   * Writes buffered lines and fsyncs them without the event loop, for a process that is ending
-   * (Auditor.closeSync). The segment is opened for appending, so a flush still in the thread pool
-   * cannot interleave with these lines, only land before or after them.
+   * Writes lines (serialised records, no newline) durably: resolves once they are written and
+   * fdatasync'd, and only then counts them. On failure nothing of them stays in the spool and it
+   * rejects with the file system's error. The caller checks `hasRoom` first. `onDurable` runs in the
+   * same instant the lines are counted, so a caller moving them out of memory never counts them twice
+   * or not at all.
    */
-  flushSync(): void {
-    const lines = this.#pending;
-    if (lines.length === 0) return;
-    this.#pending = [];
+  append(lines: readonly string[], onDurable?: () => void): Promise<void> {
+    return this.#run(async () => {
+      if (this.#closed) throw new Error('the spool is closed');
+      if (lines.length === 0) return onDurable?.();
+      let text = '';
+      for (const l of lines) text += l + '\n';
+      const buffer = Buffer.from(text, 'utf8');
+      if (this.#writeSize > 0 && this.#writeSize + buffer.length > this.#segmentBytes) await this.#roll();
+      const handle = await this.#handle();
+      const start = this.#writeSize;
+      try {
+        // One write(2) may take only part of the buffer (a disk filling up): loop until all of it is written.
+        // The file is opened for appending, so each write lands at its end.
+        for (let done = 0; done < buffer.length; ) {
+          const { bytesWritten } = await handle.write(buffer, done, buffer.length - done, null);
+          done += bytesWritten;
+        }
+        await handle.datasync();
+      } catch (err) {
+        await this.#cutBack(handle, start);
+        throw err;
+      }
+      this.#writeSize = start + buffer.length;
+      this.#entries += lines.length;
+      this.#bytes += buffer.length;
+      onDurable?.();
+    });
+  }
+
+  /**
+   * Writes lines durably without the event loop, for a process that is ending (Auditor.closeSync):
+   * true once they are written and fsynced and counted; false, leaving nothing behind, when the
+   * spool is closed or full or the disk refuses. The segment is opened for appending, so an append
+   * still in the thread pool cannot interleave with these lines, only land before or after them.
+   */
+  appendSync(lines: readonly string[]): boolean {
+    if (this.#closed) return false;
+    if (lines.length === 0) return true;
     let text = '';
     for (const l of lines) text += l + '\n';
     const buffer = Buffer.from(text, 'utf8');
-    const fd = openSync(join(this.dir, segmentName(this.#writeSegment)), 'a', 0o600);
+    if (!this.hasRoom(buffer.length)) return false;
+    let fd: number;
+    try {
+      fd = openSync(join(this.dir, segmentName(this.#writeSegment)), 'a', 0o600);
+    } catch {
+      return false;
+    }
+    const start = statSync(join(this.dir, segmentName(this.#writeSegment))).size;
     try {
       let offset = 0;
       while (offset < buffer.length) offset += writeSync(fd, buffer, offset, buffer.length - offset);
       fsyncSync(fd);
+    } catch {
+      try {
+        ftruncateSync(fd, start);
+      } catch {
+        // The process is ending; the caller reports the records lost.
+      }
+      return false;
     } finally {
       closeSync(fd);
     }
-    this.#writeSize += buffer.length;
+    this.#writeSize = start + buffer.length;
+    this.#entries += lines.length;
+    this.#bytes += buffer.length;
+    return true;
   }
 
-  /** Up to `max` entries from the read position, in order (buffered lines are flushed first). */
+  /** Up to `max` entries from the read position, in order. */
   async take(max: number): Promise<SpoolEntry[]> {
-    await this.flush();
     const out: SpoolEntry[] = [];
     while (out.length < max) {
       if (this.#lines.length === 0 && !(await this.#fill())) break;
@@ -175,21 +217,20 @@ export class Spool {
     return out;
   }
 
-  /** Entries up to and including `last` were delivered: move the cursor past them, durably. */
-  commit(last: SpoolEntry, count: number, bytes: number): void {
+  /**
+   * Entries up to and including `last` were delivered: they leave the spool now; the cursor is saved
+   * in the background (see the class comment), and files holding only delivered records are removed.
+   */
+  commit(last: SpoolEntry, count: number, bytes: number): Promise<void> {
     this.#cursor = { segment: last.segment, offset: last.end };
     this.#bytes = Math.max(0, this.#bytes - bytes);
     this.#entries = Math.max(0, this.#entries - count);
-    const tmp = join(this.dir, 'cursor.json.tmp');
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, JSON.stringify(this.#cursor));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, join(this.dir, 'cursor.json'));
-    for (const s of this.#segments()) if (s < this.#cursor.segment) unlinkSync(join(this.dir, segmentName(s)));
+    if (this.#cursorSaveQueued) return this.#ops;
+    this.#cursorSaveQueued = true;
+    return this.#run(async () => {
+      this.#cursorSaveQueued = false;
+      await this.#saveCursor();
+    });
   }
 
   /** Delivery failed: the next take() starts again at the cursor. */
@@ -198,10 +239,32 @@ export class Spool {
     this.#lines = [];
   }
 
+  /** Resolves when every change so far has reached the disk (or failed). */
+  idle(): Promise<void> {
+    return this.#ops;
+  }
+
   async close(): Promise<void> {
-    await this.flush(true);
-    await this.#writeHandle?.close();
-    this.#writeHandle = undefined;
+    await this.#run(async () => {
+      this.#closed = true;
+      await this.#writeHandle?.close();
+      this.#writeHandle = undefined;
+    });
+  }
+
+  #run(op: () => Promise<void>): Promise<void> {
+    const next = this.#ops.then(op);
+    // Keep the chain alive after a failure; the caller of this operation still sees the error.
+    this.#ops = next.catch(() => undefined);
+    return next;
+  }
+
+  async #handle(): Promise<FileHandle> {
+    if (this.#writeHandle) return this.#writeHandle;
+    const handle = await open(join(this.dir, segmentName(this.#writeSegment)), 'a', 0o600);
+    this.#writeHandle = handle;
+    if (this.#writeSize === 0) await this.#syncDirectory();
+    return handle;
   }
 
   async #roll(): Promise<void> {
@@ -211,29 +274,90 @@ export class Spool {
     this.#writeSize = 0;
   }
 
+  /** A failed append must leave nothing behind: a torn line followed by the next append would merge two records. */
+  async #cutBack(handle: FileHandle, size: number): Promise<void> {
+    try {
+      await handle.truncate(size);
+    } catch {
+      // Cannot cut it back: leave the torn tail in this segment (the reader skips it) and write on in a new one.
+      await handle.close().catch(() => undefined);
+      if (this.#writeHandle === handle) this.#writeHandle = undefined;
+      this.#writeSegment++;
+      this.#writeSize = 0;
+    }
+  }
+
+  async #saveCursor(): Promise<void> {
+    if (this.#entries === 0 && !this.hasUnread) {
+      // Everything is delivered: move to a fresh segment, then remove every file of delivered records.
+      // The cursor is saved first, so a crash in between leaves files the next start deletes.
+      if (this.#writeSize > 0 || this.#cursor.segment !== this.#writeSegment) {
+        await this.#writeHandle?.close();
+        this.#writeHandle = undefined;
+        this.#writeSegment++;
+        this.#writeSize = 0;
+        this.#cursor = { segment: this.#writeSegment, offset: 0 };
+        this.#read = { ...this.#cursor };
+        this.#bytes = 0;
+      }
+    }
+    const cursor = { ...this.#cursor };
+    if (cursor.segment !== this.#lastSaved.segment || cursor.offset !== this.#lastSaved.offset) {
+      const tmp = join(this.dir, 'cursor.json.tmp');
+      const handle = await open(tmp, 'w', 0o600);
+      try {
+        await handle.writeFile(JSON.stringify(cursor));
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      await rename(tmp, join(this.dir, 'cursor.json'));
+      this.#lastSaved = cursor;
+    }
+    for (const f of await readdir(this.dir)) {
+      const s = SEGMENT.exec(f)?.[1];
+      if (s !== undefined && Number(s) < cursor.segment) await unlink(join(this.dir, f));
+    }
+  }
+
+  async #syncDirectory(): Promise<void> {
+    // A new segment's name must reach the disk too, or its fdatasync'd records could vanish with it.
+    const dir = await open(this.dir, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+
   /** Reads whole lines at the read position, moving to the next segment at the end of one. */
   async #fill(): Promise<boolean> {
     for (;;) {
       const { segment, offset } = this.#read;
-      const buffer = Buffer.alloc(READ_CHUNK);
+      const durableEnd = segment === this.#writeSegment ? this.#writeSize : Infinity;
+      const want = Math.min(READ_CHUNK, durableEnd - offset);
       let n = 0;
-      try {
-        const handle = await openAsync(join(this.dir, segmentName(segment)), 'r');
+      let buffer = Buffer.alloc(0);
+      if (want > 0) {
+        buffer = Buffer.allocUnsafe(want);
         try {
-          ({ bytesRead: n } = await handle.read(buffer, 0, READ_CHUNK, offset));
-        } finally {
-          await handle.close();
+          const handle = await open(join(this.dir, segmentName(segment)), 'r');
+          try {
+            ({ bytesRead: n } = await handle.read(buffer, 0, want, offset));
+          } finally {
+            await handle.close();
+          }
+        } catch {
+          n = 0;
         }
-      } catch {
-        n = 0;
       }
       const lastNl = n === 0 ? -1 : buffer.subarray(0, n).lastIndexOf(0x0a);
       if (lastNl !== -1) {
-        const text = buffer.subarray(0, lastNl).toString('utf8');
-        this.#lines = text.split('\n');
+        this.#lines = buffer.subarray(0, lastNl).toString('utf8').split('\n');
         return true;
       }
       if (n === READ_CHUNK) throw new Error(`a spooled line is longer than ${READ_CHUNK} bytes in ${segmentName(segment)}`);
+      // The end of the durable data, or a torn tail left by a failed append: go on in the next segment.
       if (segment >= this.#writeSegment) return false;
       this.#read = { segment: segment + 1, offset: 0 };
     }
@@ -255,6 +379,18 @@ export class Spool {
       // No cursor yet: start at the first segment.
     }
     return { segment: segments[0] ?? 1, offset: 0 };
+  }
+
+  #saveCursorSync(): void {
+    const tmp = join(this.dir, 'cursor.json.tmp');
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      writeSync(fd, JSON.stringify(this.#cursor));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, join(this.dir, 'cursor.json'));
   }
 
   #trimPartialLine(segment: number): void {

@@ -1,16 +1,23 @@
 import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { compactVerify, decodeProtectedHeader } from 'jose';
-import { JWS_TYPE, jwsDigest, type CheckpointPayload } from './chain.js';
+import { JWS_TYPE, jwsDigest, type ChainBreak, type CheckpointPayload } from './chain.js';
 import { computeLineHash, isChainStartLine, isCheckpointLine, parseHeader } from './chain-line.js';
 import { loadVerifyingKey, type PublicKeySource, type VerifyingKey } from './signing-key.js';
+import { crossCheckAnchors, readAnchors, type AnchorSummary } from './verify-anchors.js';
+import type { Entry, Report } from './verify-entry.js';
 
 /**
  * Verifies tamper-evident audit files: recomputes every link of every chain (a verifier that checks
  * only the ends can be fooled, as immudb's was), checks every checkpoint signature and what it covers,
  * and reports every problem it finds, by kind and place, without stopping at the first.
+ *
+ * Unsigned records are judged by what a genuine writer can leave: it signs the start of every chain
+ * at once, ends every rotated file with a rotation checkpoint, and never lets more records go
+ * unsigned than the limit its last checkpoint states. Only a run after the last checkpoint of the
+ * live file, within that limit, is a running (or crashed) service; anything else unsigned is damage.
  */
 
 export type ProblemKind =
@@ -26,6 +33,10 @@ export type ProblemKind =
   | 'checkpoint_mismatch'
   | 'missing_checkpoint'
   | 'records_after_final'
+  | 'unsigned_records'
+  | 'chain_break'
+  | 'truncated'
+  | 'rewritten'
   | 'unsigned_tail'
   | 'chain_start_missing'
   | 'no_chain'
@@ -67,6 +78,8 @@ export interface VerifyReport {
   problems: Problem[];
   errors: number;
   warnings: number;
+  /** With `anchors`: the checkpoints found in the external copy and how many the files hold too. */
+  anchors?: AnchorSummary;
 }
 
 export interface VerifyOptions {
@@ -74,32 +87,27 @@ export interface VerifyOptions {
   key?: PublicKeySource;
   /** Treat records after the last checkpoint as an error rather than a warning. */
   requireSigned?: boolean;
+  /**
+   * Files holding copies of the checkpoints kept elsewhere (what syslog received, e.g. rsyslog's
+   * output): every checkpoint there must be in the audit files, unchanged.
+   */
+  anchors?: readonly string[];
 }
-
-interface Entry {
-  seq: number;
-  prev: string;
-  hash: string;
-  ok: boolean;
-  kind: 'record' | 'checkpoint' | 'start';
-  file: string;
-  line: number;
-  firstInFile: boolean;
-  lastInFile: boolean;
-  /** The line itself, kept only for checkpoints and chain starts, which are parsed further. */
-  raw: Buffer | undefined;
-}
-
-type Report = (p: Omit<Problem, 'severity'>) => void;
 
 const STAMPED = /^(.*)-(\d{8}T\d{9}Z)(\.[^.]+)(\.gz)?$/;
+/** Written by writers before limits were recorded in every checkpoint. */
+const DEFAULT_EVERY = 1000;
 
-/** Rotated files sort by their stamp, each before the live file of the same name. */
+function isRotated(file: string): boolean {
+  return STAMPED.test(basename(file));
+}
+
+/** Rotated files sort by their stamp, each before the live file of the same name in the same directory. */
 function sortFiles(files: string[]): string[] {
   const key = (f: string): [string, string] => {
     const name = basename(f);
     const m = STAMPED.exec(name);
-    return m ? [m[1]! + m[3]!, m[2]!] : [name.replace(/\.gz$/, ''), '\uffff'];
+    return m ? [join(dirname(f), m[1]! + m[3]!), m[2]!] : [join(dirname(f), name.replace(/\.gz$/, '')), '\uffff'];
   };
   return [...files].sort((a, b) => {
     const [ba, sa] = key(a);
@@ -127,11 +135,13 @@ export async function verifyAuditLog(paths: readonly string[], options: VerifyOp
     problems.push({ ...p, severity });
   };
   const chains = new Map<string, Entry[]>();
+  /** The last chained line of each file. */
+  const lastOf = new Map<string, Entry>();
   let records = 0;
 
   for (const [fileIndex, file] of files.entries()) {
     try {
-      records += await readEntries(file, fileIndex === files.length - 1, chains, add);
+      records += await readEntries(file, fileIndex === files.length - 1, chains, lastOf, add);
     } catch (err) {
       add({ kind: 'malformed_line', file, message: `cannot be read: ${(err as Error).message}` });
     }
@@ -143,16 +153,48 @@ export async function verifyAuditLog(paths: readonly string[], options: VerifyOp
   if (chains.size === 0 && files.length > 0) add({ kind: 'no_chain', message: 'no chained records found: these files are not tamper-evident' });
 
   const summaries: ChainSummary[] = [];
+  const ordered = new Map<string, Entry[]>();
   let checkpoints = 0;
   for (const [chain, entries] of chains) {
-    const summary = await verifyChain(chain, entries, key, add);
+    const { summary, genuine } = await verifyChain(chain, entries, key, lastOf, add);
     checkpoints += summary.checkpoints;
     summaries.push(summary);
+    ordered.set(chain, genuine);
     checkLink(chain, entries, chains, add);
+  }
+  checkRotatedEnds(lastOf, add);
+
+  let anchors: AnchorSummary | undefined;
+  if (options.anchors !== undefined) {
+    const read = await readAnchors(options.anchors, key, add);
+    anchors = await crossCheckAnchors(read, ordered, add);
   }
 
   const errors = problems.filter((p) => p.severity === 'error').length;
-  return { ok: errors === 0, files, records, checkpoints, chains: summaries, problems, errors, warnings: problems.length - errors };
+  return { ok: errors === 0, files, records, checkpoints, chains: summaries, problems, errors, warnings: problems.length - errors, ...(anchors ? { anchors } : {}) };
+}
+
+/**
+ * A rotated file is closed by its writer with a signed rotation checkpoint, always: one that ends
+ * otherwise lost its end, or had its checkpoints stripped and its records re-linked.
+ */
+function checkRotatedEnds(lastOf: Map<string, Entry>, add: Report): void {
+  for (const [file, last] of lastOf) {
+    if (!isRotated(file)) continue;
+    // A checkpoint that does not verify is reported as such already.
+    if (last.kind === 'checkpoint' && (last.cp?.valid !== true || last.cp.payload?.reason === 'rotation')) continue;
+    add({
+      kind: 'unsigned_records',
+      chain: last.chain,
+      file,
+      line: last.line,
+      seq: last.seq,
+      message:
+        last.kind === 'checkpoint'
+          ? `the rotated file ends with a ${String(last.cp?.payload?.reason)} checkpoint, not its signed rotation checkpoint: its end was cut off`
+          : 'the rotated file does not end with its signed rotation checkpoint: records at its end are signed by nothing (its end was cut off, or its checkpoints were stripped and the records re-linked)',
+    });
+  }
 }
 
 const CHUNK = 8 * 1024 * 1024;
@@ -182,7 +224,7 @@ async function* chunks(file: string): AsyncGenerator<Buffer> {
  * bytes, with no per-line copies and no per-line JSON parse; nothing but the parsed values outlives
  * its chunk, so memory stays flat however large the file.
  */
-async function readEntries(file: string, isLast: boolean, chains: Map<string, Entry[]>, add: Report): Promise<number> {
+async function readEntries(file: string, isLast: boolean, chains: Map<string, Entry[]>, lastOf: Map<string, Entry>, add: Report): Promise<number> {
   let carry: Buffer | undefined;
   let line = 0;
   let records = 0;
@@ -213,6 +255,7 @@ async function readEntries(file: string, isLast: boolean, chains: Map<string, En
       records++;
       const kind = isCheckpointLine(data, header) ? 'checkpoint' : isChainStartLine(data, header) ? 'start' : 'record';
       const entry: Entry = {
+        chain: header.chain,
         seq: header.seq,
         prev: header.prevHash,
         hash: header.hash,
@@ -223,6 +266,7 @@ async function readEntries(file: string, isLast: boolean, chains: Map<string, En
         firstInFile: first === undefined,
         lastInFile: false,
         raw: kind === 'record' ? undefined : Buffer.from(data.subarray(lineStart, nl)),
+        cp: undefined,
       };
       first ??= entry;
       last = entry;
@@ -243,7 +287,10 @@ async function readEntries(file: string, isLast: boolean, chains: Map<string, En
       message: isLast ? 'the file ends in the middle of a record: its end was cut off' : 'a record without its end, in the middle of the trail',
     });
   }
-  if (last) last.lastInFile = true;
+  if (last) {
+    last.lastInFile = true;
+    lastOf.set(file, last);
+  }
   return records;
 }
 
@@ -261,7 +308,13 @@ function checkLink(chain: string, entries: Entry[], chains: Map<string, Entry[]>
   if (start.prev !== link.hash) add({ kind: 'modified_record', ...where, message: 'the chain start does not hash-link to the record it names' });
 }
 
-async function verifyChain(chain: string, entries: Entry[], key: VerifyingKey | undefined, add: Report): Promise<ChainSummary> {
+async function verifyChain(
+  chain: string,
+  entries: Entry[],
+  key: VerifyingKey | undefined,
+  lastOf: Map<string, Entry>,
+  add: Report,
+): Promise<{ summary: ChainSummary; genuine: Entry[] }> {
   const where = (e: Entry) => ({ chain, file: e.file, line: e.line, seq: e.seq });
 
   // The usual case, an untouched chain, is strictly increasing in file order: it needs no sorting.
@@ -275,9 +328,17 @@ async function verifyChain(chain: string, entries: Entry[], key: VerifyingKey | 
   let signedThrough = 0;
   let checkpoints = 0;
   let finalSeq: number | undefined;
+  let lastCheckpointEntry: Entry | undefined;
+  let start: StartFields | undefined;
   for (const e of genuine) {
     if (!e.ok) add({ kind: 'modified_record', ...where(e), message: 'the record does not match its hash: its content was changed' });
+    if (e.kind === 'start' && e.seq === 1 && e.raw) {
+      start = startFields(e.raw);
+      if (start.break) reportBreak(chain, e, start.break, add);
+    }
     if (!prev) {
+      // The checkpoint before the first one here is in older files: the first cannot be checked against it.
+      gapSinceCheckpoint = e.seq !== 1;
       if (e.seq !== 1) add({ kind: 'chain_start_missing', ...where(e), seqEnd: e.seq - 1, message: `the chain begins at seq ${e.seq}: records 1 to ${e.seq - 1} are not in the files given` });
       else if (e.kind !== 'start') add({ kind: 'modified_record', ...where(e), message: 'seq 1 is not the chain start record' });
     } else if (e.seq > prev.seq + 1) {
@@ -300,6 +361,8 @@ async function verifyChain(chain: string, entries: Entry[], key: VerifyingKey | 
     if (e.kind === 'checkpoint' && e.raw) {
       checkpoints++;
       const outcome = await checkCheckpoint(chain, e, prev, lastCheckpoint, gapSinceCheckpoint, key, add);
+      e.cp = { valid: outcome.valid, digest: outcome.digest, payload: outcome.payload };
+      lastCheckpointEntry = e;
       if (outcome.valid) {
         signedThrough = e.seq;
         if (outcome.final) finalSeq = e.seq;
@@ -316,28 +379,98 @@ async function verifyChain(chain: string, entries: Entry[], key: VerifyingKey | 
     }
   } else {
     const tail = genuine.filter((e) => e.seq > signedThrough);
-    if (tail.length > 0) {
-      add({
-        kind: 'unsigned_tail',
-        chain,
-        file: tail[0]!.file,
-        line: tail[0]!.line,
-        seq: tail[0]!.seq,
-        seqEnd: tail.at(-1)!.seq,
-        message: `${tail.length} record(s) after the last checkpoint are not signed yet (a running service, or one that stopped uncleanly); they are hash-linked but could be rewritten undetected`,
-      });
-    }
+    if (tail.length > 0) checkTail(chain, tail, lastCheckpointEntry, start, lastOf, add);
   }
 
   return {
-    chain,
-    records: entries.length,
-    checkpoints,
-    firstSeq: genuine[0]?.seq ?? 0,
-    lastSeq: genuine.at(-1)?.seq ?? 0,
-    signedThrough,
-    closed: finalSeq !== undefined && finalSeq === genuine.at(-1)?.seq,
+    summary: {
+      chain,
+      records: entries.length,
+      checkpoints,
+      firstSeq: genuine[0]?.seq ?? 0,
+      lastSeq: genuine.at(-1)?.seq ?? 0,
+      signedThrough,
+      closed: finalSeq !== undefined && finalSeq === genuine.at(-1)?.seq,
+    },
+    genuine,
   };
+}
+
+interface StartFields {
+  every: number | undefined;
+  break: ChainBreak | undefined;
+}
+
+function startFields(raw: Buffer): StartFields {
+  try {
+    const record = JSON.parse(raw.toString('utf8')) as { checkpoint_every?: unknown; break?: unknown };
+    return {
+      every: typeof record.checkpoint_every === 'number' ? record.checkpoint_every : undefined,
+      break: typeof record.break === 'object' && record.break !== null ? (record.break as ChainBreak) : undefined,
+    };
+  } catch {
+    return { every: undefined, break: undefined };
+  }
+}
+
+/** A writer found the chain before this one untrustworthy and said so in this chain's first record. */
+function reportBreak(chain: string, start: Entry, b: ChainBreak, add: Report): void {
+  add({
+    kind: 'chain_break',
+    chain,
+    file: start.file,
+    line: start.line,
+    seq: 1,
+    message:
+      `the writer that started this chain could not vouch for the chain it found (${String(b.chain)}, head seq ${String(b.seq)}, ` +
+      `${String(b.file)} line ${String(b.line)}): ${String(b.problem)}. Those records may have been rewritten`,
+  });
+}
+
+/**
+ * The records after the chain's last valid checkpoint. A running or crashed writer leaves them only
+ * at the end of its live file, no more than its last checkpoint's limit; any other unsigned run was
+ * made by someone else. The run judged is the one after the last checkpoint line: one that does not
+ * verify is reported on its own, and what precedes it is not unsigned for want of a checkpoint.
+ */
+function checkTail(chain: string, signedTail: Entry[], lastCheckpoint: Entry | undefined, start: StartFields | undefined, lastOf: Map<string, Entry>, add: Report): void {
+  const tail = lastCheckpoint ? signedTail.filter((e) => e.seq > lastCheckpoint.seq) : signedTail;
+  const warn = (): void =>
+    add({
+      kind: 'unsigned_tail',
+      chain,
+      file: signedTail[0]!.file,
+      line: signedTail[0]!.line,
+      seq: signedTail[0]!.seq,
+      seqEnd: signedTail.at(-1)!.seq,
+      message: `${signedTail.length} record(s) after the last checkpoint are not signed yet (a running service, or one that stopped uncleanly); they are hash-linked but could be rewritten undetected`,
+    });
+  if (tail.length === 0) return warn();
+  const first = tail[0]!;
+  const last = tail.at(-1)!;
+  const at = { chain, file: first.file, line: first.line, seq: first.seq, seqEnd: last.seq };
+  const range = first.seq === last.seq ? `record ${first.seq}` : `records ${first.seq} to ${last.seq}`;
+  const unsigned = (message: string): void => add({ kind: 'unsigned_records', ...at, message });
+  if (first.file !== last.file) {
+    return unsigned(`${range} are signed by nothing, and run from ${basename(first.file)} into ${basename(last.file)}: a writer signs before every rotation`);
+  }
+  // A rotated file's end is judged on its own (checkRotatedEnds).
+  if (isRotated(last.file)) return;
+  if (lastOf.get(last.file) !== last) {
+    return unsigned(`${range} are signed by nothing, yet another chain follows them in ${basename(last.file)}: a writer signs its chain before another one starts`);
+  }
+  if (!lastCheckpoint) {
+    return unsigned(
+      first.seq === 1
+        ? `${range} are signed by nothing, not even the chain start: a writer signs its start as it writes it (checkpoints were stripped and the records re-linked)`
+        : `${range} are signed by nothing, and the chain's start is not in the files given: nothing vouches for them (give the older files too)`,
+    );
+  }
+  const every = lastCheckpoint.cp?.payload?.checkpoint_every ?? start?.every ?? DEFAULT_EVERY;
+  if (tail.length > every) {
+    return unsigned(`${tail.length} records follow the last checkpoint (seq ${lastCheckpoint.seq}), more than the ${every} its writer leaves unsigned: checkpoints were removed`);
+  }
+  warn();
 }
 
 /**
@@ -384,7 +517,7 @@ async function checkCheckpoint(
   gapBefore: boolean,
   key: VerifyingKey | undefined,
   add: Report,
-): Promise<{ valid: boolean; final: boolean; digest: string }> {
+): Promise<{ valid: boolean; final: boolean; digest: string; payload: CheckpointPayload | undefined }> {
   const where = { chain, file: e.file, line: e.line, seq: e.seq };
   let jws: string;
   let payload: CheckpointPayload;
@@ -393,7 +526,7 @@ async function checkCheckpoint(
     payload = JSON.parse(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8')) as CheckpointPayload;
   } catch {
     add({ kind: 'bad_signature', ...where, message: 'the checkpoint is not a readable JWS' });
-    return { valid: false, final: false, digest: '' };
+    return { valid: false, final: false, digest: '', payload: undefined };
   }
   const digest = jwsDigest(jws);
   let valid = true;
@@ -436,5 +569,5 @@ async function checkCheckpoint(
     // Records missing before it are reported already; otherwise a checkpoint was removed or replaced.
     add({ kind: 'missing_checkpoint', ...where, message: 'the previous checkpoint is not the one this checkpoint follows: a checkpoint was removed or replaced' });
   }
-  return { valid, final: payload.final === true, digest };
+  return { valid, final: payload.final === true, digest, payload };
 }

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import canonicalize from 'canonicalize';
 import { canonicalJson } from '../src/canonical.js';
+import { linkHash } from '../src/chain.js';
 import { AuditEntry } from '../src/entry.js';
+import { AuditFault } from '../src/errors.js';
 import { AuditFileTransport, type AuditFileOptions } from '../src/file-transport.js';
 import { verifyAuditLog } from '../src/verify.js';
 
@@ -152,7 +154,8 @@ describe('hash-chained file sink', () => {
     const report = await verifyAuditLog([path], { key: publicKey });
     assert.deepEqual(
       report.problems.map((p) => [p.kind, p.line]),
-      [['malformed_line', 5]],
+      // The chain start, its checkpoint, three records, then the cut line.
+      [['malformed_line', 6]],
     );
   });
 
@@ -186,5 +189,275 @@ describe('hash-chained file sink', () => {
     ] as const) {
       assert.throws(() => new AuditFileTransport({ path: join(d, 'a.log'), chain: { key: key as never } }), pattern);
     }
+  });
+});
+
+type Line = Record<string, unknown> & { chain: string; seq: number; prev_hash: string; hash: string; event: string };
+
+const lines = (path: string): Line[] => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
+const payloadOf = (line: Line): Record<string, unknown> => JSON.parse(Buffer.from(String(line.checkpoint).split('.')[1]!, 'base64url').toString());
+
+/** A line as the file holds it, with the hash the documented formula gives for its content and predecessor. */
+function serialize(line: Line, prevHash: string): { text: string; hash: string } {
+  const { chain, seq, prev_hash: _p, hash: _h, ...record } = line;
+  void _p;
+  void _h;
+  const body = canonicalJson(record);
+  const hash = linkHash(chain, seq, prevHash, body);
+  return { text: `{"chain":"${chain}","seq":${seq},"prev_hash":"${prevHash}",${body.slice(1, -1)},"hash":"${hash}"}`, hash };
+}
+
+/** What someone without the key can do to a file: change its lines, then renumber and re-link them all. */
+function rewrite(path: string, edit: (lines: Line[]) => Line[]): void {
+  const edited = edit(lines(path));
+  let prev = edited[0]!.prev_hash;
+  let seq = edited[0]!.seq;
+  const out: string[] = [];
+  for (const [i, line] of edited.entries()) {
+    const { text, hash } = serialize({ ...line, seq: i === 0 ? line.seq : ++seq }, prev);
+    out.push(text);
+    prev = hash;
+  }
+  writeFileSync(path, out.join('\n') + '\n');
+}
+
+/** A writer that stops as a killed process would: no close, and no timer that could still sign. */
+async function crashAfter(path: string, key: KeyObject, batches: number[], options: AuditFileOptions = {}): Promise<void> {
+  const t = new AuditFileTransport({ path, chain: { key, checkpointEvery: 5, checkpointIntervalMs: 86_400_000 }, ...options });
+  for (const size of batches) await t.writeEntries(batch(size));
+}
+
+/** Starts a writer on the file, writes a batch and closes; returns the faults it reported. */
+async function restart(path: string, key: KeyObject, options: AuditFileOptions = {}): Promise<AuditFault[]> {
+  const t = new AuditFileTransport({ path, chain: { key, checkpointEvery: 5 }, ...options });
+  const faults: AuditFault[] = [];
+  t.on('warn', (f: AuditFault) => faults.push(f));
+  await t.writeEntries(batch(3));
+  await end(t);
+  return faults;
+}
+
+describe('what a genuine writer guarantees a verifier', () => {
+  it('a chain start is signed at once, and it and every checkpoint state the limits for unsigned records', async () => {
+    const d = dir();
+    const path = join(d, 'audit.log');
+    const t = new AuditFileTransport({ path, chain: { key: keys().privateKey, checkpointEvery: 10, checkpointIntervalMs: 2500, node: 'api-1' } });
+    await t.writeEntries(batch(1));
+    await end(t);
+    const [start, signed] = lines(path);
+    assert.deepEqual([start!.seq, start!.event, start!.checkpoint_every, start!.checkpoint_interval_ms, start!.level], [1, 'audit.chain_start', 10, 2500, 'info']);
+    assert.equal(signed!.seq, 2);
+    const p = payloadOf(signed!);
+    assert.deepEqual(
+      [p.reason, p.first_seq, p.last_seq, p.head_hash, p.prev_checkpoint, p.checkpoint_every, p.checkpoint_interval_ms, p.node, p.path],
+      ['start', 1, 1, start!.hash, null, 10, 2500, 'api-1', path],
+    );
+  });
+
+  it('a batch larger than checkpointEvery is cut by checkpoints inside it: never more than the limit unsigned', async () => {
+    const d = dir();
+    const path = join(d, 'audit.log');
+    const t = new AuditFileTransport({ path, chain: { key: keys().privateKey, checkpointEvery: 10 } });
+    const events: Array<{ seq: number; reason: string }> = [];
+    t.on('checkpoint', (cp: { seq: number; reason: string }) => events.push({ seq: cp.seq, reason: cp.reason }));
+    await t.writeEntries(batch(25));
+    await end(t);
+    const all = lines(path);
+    // start 1, its checkpoint 2, records 3-12, checkpoint 13, records 14-23, checkpoint 24, records 25-29, final 30.
+    const checkpoints = all.filter((l) => l.event === 'audit.checkpoint').map((l) => [l.seq, payloadOf(l).reason]);
+    assert.deepEqual(checkpoints, [
+      [2, 'start'],
+      [13, 'count'],
+      [24, 'count'],
+      [30, 'close'],
+    ]);
+    assert.deepEqual(events, checkpoints.map(([seq, reason]) => ({ seq, reason })), 'each checkpoint is announced, with its own line');
+    assert.equal(all.length, 30);
+  });
+
+  it("a crash after a rotation: the restart follows the rotated file's checkpoint, signs the live file's records, and all verifies clean", async () => {
+    const d = dir();
+    const path = join(d, 'audit.log');
+    const { privateKey, publicKey } = keys();
+    // checkpointEvery 5 and batches of 4: rotations happen; the live file holds records after the last one.
+    await crashAfter(path, privateKey, [4, 4, 4, 4, 4, 4], { maxSize: 2048, maxFiles: 0 });
+    assert.ok(readdirSync(d).length >= 3, 'rotated');
+    assert.equal(lines(path)[0]!.event, 'request', 'the live file begins with a record, after the rotated file\'s checkpoint');
+    assert.deepEqual(await restart(path, privateKey, { maxSize: 2048, maxFiles: 0 }), []);
+    const report = await verifyAuditLog([d], { key: publicKey });
+    assert.deepEqual(report.problems, []);
+    assert.equal(report.chains.length, 1, 'the chain went on');
+  });
+
+  it('external rotation (logrotate, then reopen): the moved file ends signed, the new one starts signed, a crash and restart continue the chain', async () => {
+    const d = dir();
+    const path = join(d, 'audit.log');
+    const { privateKey, publicKey } = keys();
+    const t = new AuditFileTransport({ path, chain: { key: privateKey, checkpointEvery: 50, checkpointIntervalMs: 86_400_000 } });
+    await t.writeEntries(batch(3));
+    renameSync(path, join(d, 'audit.log.1'));
+    await t.reopen();
+    await t.writeEntries(batch(3));
+    // Killed here; started again.
+    assert.deepEqual(await restart(path, privateKey), []);
+    const moved = lines(join(d, 'audit.log.1'));
+    assert.deepEqual([moved.at(-1)!.event, payloadOf(moved.at(-1)!).reason], ['audit.checkpoint', 'rotation']);
+    const live = lines(path);
+    assert.deepEqual([live[0]!.event, payloadOf(live[0]!).reason], ['audit.checkpoint', 'reopen']);
+    assert.equal(new Set(live.map((l) => l.chain)).size, 1, 'one chain: continued, not broken');
+    const report = await verifyAuditLog([path], { key: publicKey });
+    assert.deepEqual(report.problems.map((p) => p.kind), ['chain_start_missing'], 'the live file alone: its start is in the moved file');
+  });
+});
+
+describe('a compression a kill cut short', () => {
+  it('the uncompressed twin of a finished .gz and a half-written .gz.tmp are removed at start: no record counted twice', async () => {
+    const d = dir();
+    const path = join(d, 'audit.log');
+    const { privateKey, publicKey } = keys();
+    await writeLog(path, privateKey, 20, { maxSize: 2048, compress: true, maxFiles: 0 });
+    const gz = readdirSync(d).filter((n) => n.endsWith('.log.gz')).sort();
+    assert.ok(gz.length >= 2);
+    // Killed between renaming the .gz into place and removing the original...
+    const [twin, cut] = [gz[0]!, gz[1]!];
+    writeFileSync(join(d, twin.slice(0, -3)), gunzipSync(readFileSync(join(d, twin))));
+    // ...and, for another file, in the middle of writing the .gz.
+    const bytes = readFileSync(join(d, cut));
+    writeFileSync(join(d, cut.slice(0, -3)), gunzipSync(bytes));
+    writeFileSync(join(d, cut + '.tmp'), bytes.subarray(0, bytes.length >> 1));
+    rmSync(join(d, cut));
+    assert.ok((await verifyAuditLog([d], { key: publicKey })).problems.some((p) => p.kind === 'inserted_record'), 'the twin shows every record twice');
+    assert.deepEqual(await restart(path, privateKey, { maxSize: 2048, compress: true, maxFiles: 0 }), []);
+    assert.deepEqual([existsSync(join(d, twin.slice(0, -3))), existsSync(join(d, cut + '.tmp')), existsSync(join(d, cut.slice(0, -3)))], [false, false, true]);
+    assert.deepEqual((await verifyAuditLog([d], { key: publicKey })).problems, []);
+  });
+});
+
+describe('a writer starting on a file signs only what it can vouch for', () => {
+  const brokenCases: Array<{ name: string; problem: RegExp; make: (path: string, key: KeyObject) => Promise<void> }> = [
+    {
+      name: 'checkpoints stripped and the records re-linked (no key needed): no signed checkpoint left',
+      problem: /the chain start is not signed/,
+      make: async (path, key) => {
+        await crashAfter(path, key, [4, 4, 4]);
+        rewrite(path, (all) => all.filter((l) => l.event !== 'audit.checkpoint'));
+      },
+    },
+    {
+      name: 'the same after a clean close: the final checkpoint stripped too',
+      problem: /the chain start is not signed/,
+      make: async (path, key) => {
+        await writeLog(path, key, 3);
+        rewrite(path, (all) => all.filter((l) => l.event !== 'audit.checkpoint'));
+      },
+    },
+    {
+      name: 'the checkpoints after the start stripped: more records unsigned than the limit',
+      problem: /12 records follow the last checkpoint \(seq 2\), more than the 5 a writer leaves unsigned/,
+      make: async (path, key) => {
+        await crashAfter(path, key, [4, 4, 4]);
+        rewrite(path, (all) => all.filter((l) => l.event !== 'audit.checkpoint' || l.seq === 2));
+      },
+    },
+    {
+      name: 'an unsigned record edited, its hash left as it was',
+      problem: /the record at seq \d+ does not match its hash/,
+      make: async (path, key) => {
+        await crashAfter(path, key, [3]);
+        const text = readFileSync(path, 'utf8').trim().split('\n');
+        text[3] = text[3]!.replace('"id":"r', '"id":"x');
+        writeFileSync(path, text.join('\n') + '\n');
+      },
+    },
+    {
+      name: 'an unsigned record edited and its own hash recomputed',
+      problem: /the link from seq \d+ to seq \d+ is broken/,
+      make: async (path, key) => {
+        await crashAfter(path, key, [3]);
+        const all = lines(path);
+        const victim = all.length - 2;
+        const text = readFileSync(path, 'utf8').trim().split('\n');
+        text[victim] = serialize({ ...all[victim]!, source: 'mallory' }, all[victim]!.prev_hash).text;
+        writeFileSync(path, text.join('\n') + '\n');
+      },
+    },
+    {
+      name: 'a record with a correct hash appended after the final checkpoint',
+      problem: /1 record\(s\) follow the chain's final checkpoint/,
+      make: async (path, key) => {
+        await writeLog(path, key, 1);
+        const last = lines(path).at(-1)!;
+        appendFileSync(path, serialize({ chain: last.chain, seq: last.seq + 1, prev_hash: '', hash: '', event: 'request', id: 'forged', level: 'info' }, last.hash).text + '\n');
+      },
+    },
+    {
+      name: 'every link recomputed after an edit, the final checkpoint kept: it no longer signs the records before it',
+      problem: /the last checkpoint \(seq \d+\) does not sign the records before it/,
+      make: async (path, key) => {
+        await writeLog(path, key, 3);
+        rewrite(path, (all) => all.map((l) => (l.event === 'request' && l.seq === 4 ? { ...l, source: 'mallory' } : l)));
+      },
+    },
+    {
+      name: 'checkpoints re-signed with another key',
+      problem: /the last checkpoint \(seq \d+\) is not signed by this writer's key/,
+      make: async (path) => {
+        await crashAfter(path, keys().privateKey, [3]);
+      },
+    },
+  ];
+
+  for (const c of brokenCases) {
+    it(`${c.name}: a new chain records the break, a fault is reported, verify reports it`, async () => {
+      const d = dir();
+      const path = join(d, 'audit.log');
+      const { privateKey, publicKey } = keys();
+      await c.make(path, privateKey);
+      const before = lines(path);
+      const old = before.at(-1)!;
+      const faults = await restart(path, privateKey);
+      assert.deepEqual(
+        faults.map((f) => f.code),
+        ['AUDITKIT_CHAIN_BROKEN'],
+      );
+      assert.match(faults[0]!.message, c.problem);
+      const after = lines(path);
+      const added = after.slice(before.length);
+      assert.ok(
+        added.every((l) => l.chain !== old.chain),
+        'nothing of the old chain is signed or continued',
+      );
+      const [start] = added;
+      assert.deepEqual([start!.event, start!.seq, start!.link, start!.prev_hash, start!.level], ['audit.chain_start', 1, null, '0'.repeat(64), 'warn']);
+      const broken = start!.break as Record<string, unknown>;
+      assert.deepEqual([broken.chain, broken.seq, broken.hash, broken.file], [old.chain, old.seq, old.hash, 'audit.log']);
+      assert.match(String(broken.problem), c.problem);
+      const report = await verifyAuditLog([path], { key: publicKey });
+      assert.equal(report.ok, false);
+      const chainBreak = report.problems.find((p) => p.kind === 'chain_break');
+      assert.ok(chainBreak, JSON.stringify(report.problems));
+      assert.equal(chainBreak.chain, start!.chain);
+      assert.match(chainBreak.message, c.problem);
+      const fresh = report.chains.find((ch) => ch.chain === start!.chain)!;
+      assert.deepEqual([fresh.closed, fresh.signedThrough], [true, fresh.lastSeq], 'the new chain itself is whole');
+    });
+  }
+
+  it('a genuine crash, restarted twice: continued each time, never a break', async () => {
+    const d = dir();
+    const path = join(d, 'audit.log');
+    const { privateKey, publicKey } = keys();
+    await crashAfter(path, privateKey, [4, 3]);
+    await crashAfter(path, privateKey, [2]);
+    assert.deepEqual(await restart(path, privateKey), []);
+    const report = await verifyAuditLog([path], { key: publicKey });
+    assert.deepEqual(report.problems, []);
+    assert.equal(report.chains.length, 1);
+    assert.deepEqual(
+      lines(path)
+        .filter((l) => l.event === 'audit.checkpoint')
+        .map((l) => payloadOf(l).reason),
+      ['start', 'count', 'restart', 'restart', 'close'],
+    );
   });
 });

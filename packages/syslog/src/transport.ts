@@ -1,7 +1,8 @@
+import { X509Certificate } from 'node:crypto';
 import { createSocket, type Socket as DatagramSocket } from 'node:dgram';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { hostname as osHostname } from 'node:os';
-import { checkServerIdentity, connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import {
   AuditTransport,
   describeValue,
@@ -126,21 +127,20 @@ export class AuditSyslogTransport extends AuditTransport {
     // Many batches may be in flight between two confirmations.
     this.maxInFlightBatches = 100_000;
     const servername = o.servername === undefined ? undefined : stringAt(o.servername, at('servername'), '', 'logs.example.com');
+    const secureContext = protocol === 'tls' ? loadSecureContext(o, at) : undefined;
     const open = (): Promise<Socket> =>
-      protocol === 'tls'
+      secureContext
         ? connectSocket(
             () =>
               tlsConnect({
                 host,
                 port,
-                ca: o.ca as string | undefined,
-                cert: o.cert as string | undefined,
-                key: o.key as string | undefined,
-                // SNI cannot carry an IP address; the certificate is still checked against it.
+                secureContext,
+                // SNI cannot carry an IP address. Node checks the certificate against `servername` when
+                // given, else `host` (an IP address against the certificate's IP entries): its own
+                // check, untouched, because `checkServerIdentity: undefined` would replace it.
                 servername: servername ?? (isIP(host) ? undefined : host),
-                checkServerIdentity: servername ? (_host, cert) => checkServerIdentity(servername, cert) : undefined,
                 rejectUnauthorized: true,
-                minVersion: 'TLSv1.2',
               }),
             'secureConnect',
             connectTimeoutMs,
@@ -185,6 +185,31 @@ export class AuditSyslogTransport extends AuditTransport {
       }
       await new Promise<void>((resolve, reject) => socket.send(data, (err) => (err ? reject(err) : resolve())));
     }
+  }
+}
+
+/**
+ * The CA, certificate and key are parsed once, here, not on every reconnect (a confirmation reconnects
+ * up to once a second), and a PEM OpenSSL cannot read is a construction error naming the option.
+ */
+function loadSecureContext(o: Record<string, unknown>, at: (k: string) => string): SecureContext {
+  const ca = o.ca as SecureContextOptions['ca'];
+  if (ca !== undefined) {
+    // OpenSSL skips what it cannot parse in a CA bundle, and every connection would then fail to verify.
+    for (const pem of (Array.isArray(ca) ? ca : [ca]).map(String)) {
+      const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+      try {
+        if (blocks.length === 0) throw new Error('no "BEGIN CERTIFICATE" block');
+        for (const b of blocks) new X509Certificate(b);
+      } catch (err) {
+        failOption(at('ca'), `cannot be read as PEM certificates (${(err as Error).message})`, "pass the CA certificate's PEM text, e.g. fs.readFileSync('ca.pem')");
+      }
+    }
+  }
+  try {
+    return createSecureContext({ ca, cert: o.cert as string | undefined, key: o.key as string | undefined, minVersion: 'TLSv1.2' });
+  } catch (err) {
+    return failOption(at('cert'), `cert and key cannot be used together (${(err as Error).message})`, 'pass the client certificate and its own private key, both PEM');
   }
 }
 

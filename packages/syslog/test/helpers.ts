@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,4 +68,43 @@ export function checkDelivery(records: Array<Record<string, any>>, count: number
     if (firsts[i]! < firsts[i - 1]!) throw new Error(`out of order: ${firsts[i - 1]} then ${firsts[i]}`);
   }
   return { duplicates: records.length - seen.size };
+}
+
+/**
+ * A small tmpfs of its own (root only, as the CI machine runs): for a disk that fills up or turns
+ * read-only under the spool. Without mount rights the tests fail, they do not skip.
+ */
+export function tmpfs(sizeKb: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'auditkit-tmpfs-'));
+  const run = (args: string[]): void => {
+    const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${args.join(' ')} failed (these tests need root to mount a tmpfs): ${r.stderr}`);
+  };
+  run(['mount', '-t', 'tmpfs', '-o', `size=${sizeKb}k,mode=0755`, 'tmpfs', dir]);
+  return {
+    dir,
+    /** Fills what is left with a file, until the file system says ENOSPC. */
+    fill(): void {
+      const fd = openSync(join(dir, 'filler'), 'w');
+      try {
+        for (;;) writeSync(fd, Buffer.alloc(64 * 1024));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+      } finally {
+        closeSync(fd);
+      }
+    },
+    free: (): void => rmSync(join(dir, 'filler'), { force: true }),
+    remount: (mode: 'ro' | 'rw'): void => run(['mount', '-o', `remount,${mode}`, dir]),
+    unmount: (): void => run(['umount', '-l', dir]),
+  };
+}
+
+/** Counters must add up at every moment, for every sink: nothing is in two places, nothing in none. */
+export function checkBalance(sinks: Record<string, SinkStats>): void {
+  for (const [name, s] of Object.entries(sinks)) {
+    if (s.accepted !== s.written + s.failed + s.queued + s.spooled) {
+      throw new Error(`${name}: accepted ${s.accepted} != written ${s.written} + failed ${s.failed} + queued ${s.queued} + spooled ${s.spooled}`);
+    }
+  }
 }

@@ -18,6 +18,9 @@ export interface Certificates {
   serverKey: string;
   client: string;
   clientKey: string;
+  /** A server certificate from the same CA for another name only (DNS:elsewhere.example, no IP). */
+  wrongNameServer: string;
+  wrongNameServerKey: string;
   /** A second, unrelated CA and a client certificate it signed. */
   otherCa: string;
   otherClient: string;
@@ -42,6 +45,7 @@ export function makeCertificates(): Certificates {
   ca('ca');
   ca('other-ca');
   leaf('server', 'ca', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  leaf('wrong-name-server', 'ca', 'subjectAltName=DNS:elsewhere.example\nextendedKeyUsage=serverAuth\n');
   leaf('client', 'ca', 'extendedKeyUsage=clientAuth\n');
   leaf('other-client', 'other-ca', 'extendedKeyUsage=clientAuth\n');
   const p = (f: string): string => join(dir, f);
@@ -51,6 +55,8 @@ export function makeCertificates(): Certificates {
     caKey: p('ca-key.pem'),
     server: p('server.pem'),
     serverKey: p('server-key.pem'),
+    wrongNameServer: p('wrong-name-server.pem'),
+    wrongNameServerKey: p('wrong-name-server-key.pem'),
     client: p('client.pem'),
     clientKey: p('client-key.pem'),
     otherCa: p('other-ca.pem'),
@@ -83,8 +89,10 @@ export interface RsyslogOptions {
   port?: number;
   protocol: 'tcp' | 'tls' | 'udp';
   certificates?: Certificates;
-  /** x509/certvalid (mutual TLS, default for tls) or anon (server-only TLS). */
+  /** x509/certvalid (mutual TLS, default for tls) or anon (server-only TLS: no client certificate asked for). */
   authMode?: 'x509/certvalid' | 'anon';
+  /** TLS: present this certificate instead of `certificates.server` (e.g. one for the wrong name). */
+  serverCert?: { cert: string; key: string };
 }
 
 export class Rsyslog {
@@ -122,7 +130,9 @@ export class Rsyslog {
     const lines = [
       // Audit records with bodies exceed rsyslog's 8k default; this must come before any input.
       'global(maxMessageSize="256k" workDirectory="' + dir + '"' +
-        (tls && c ? ` defaultNetstreamDriver="ossl" defaultNetstreamDriverCAFile="${c.ca}" defaultNetstreamDriverCertFile="${c.server}" defaultNetstreamDriverKeyFile="${c.serverKey}"` : '') +
+        (tls && c
+          ? ` defaultNetstreamDriver="ossl" defaultNetstreamDriverCAFile="${c.ca}" defaultNetstreamDriverCertFile="${options.serverCert?.cert ?? c.server}" defaultNetstreamDriverKeyFile="${options.serverCert?.key ?? c.serverKey}"`
+          : '') +
         ')',
       // One worker keeps the output in arrival order, so the tests can check order.
       'main_queue(queue.workerThreads="1")',

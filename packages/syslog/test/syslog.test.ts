@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { AuditEntry, AuditFileTransport, AuditConfigError } from '@auditkit/core';
+import { AuditEntry, AuditFileTransport, AuditConfigError, verifyAuditLog } from '@auditkit/core';
 import { AuditSyslogTransport, type SyslogOptions } from '../src/index.js';
 import { freePort, makeCertificates, Rsyslog, type Certificates } from './rsyslog.js';
 import { auditedApp, checkDelivery, spoolDir, until } from './helpers.js';
@@ -146,8 +146,9 @@ describe('the documented rsyslog configuration', () => {
 describe('checkpoints shipped to syslog (docs/tamper-evidence.md)', () => {
   it('every checkpoint the chained file makes also reaches rsyslog, as the docs show', async () => {
     const { generateKeyPairSync } = await import('node:crypto');
+    const keys = generateKeyPairSync('ed25519');
     const rs = await Rsyslog.start({ protocol: 'tcp' });
-    const file = new AuditFileTransport({ path: join(spoolDir(), 'audit.log'), chain: { key: generateKeyPairSync('ed25519').privateKey, checkpointEvery: 10 } });
+    const file = new AuditFileTransport({ path: join(spoolDir(), 'audit.log'), chain: { key: keys.privateKey, checkpointEvery: 10 } });
     const syslog = new AuditSyslogTransport({ protocol: 'tcp', port: rs.port, ...fast });
     const shipped: Array<Promise<void>> = [];
     file.on('checkpoint', ({ line }: { line: string }) => shipped.push(syslog.writeEntries([AuditEntry.fromLine(line)]).catch(() => undefined)));
@@ -163,6 +164,20 @@ describe('checkpoints shipped to syslog (docs/tamper-evidence.md)', () => {
     const inFile = readFileSync(file.path, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.event === 'audit.checkpoint');
     assert.ok(inFile.length >= 2, `${inFile.length} checkpoints in the file`);
     assert.deepEqual(checkpoints.map((c) => c.checkpoint), inFile.map((c) => c.checkpoint), 'the same JWS in both places');
+
+    // What rsyslog wrote is the external copy `auditkit verify --anchors` checks the file against.
+    const intact = await verifyAuditLog([file.path], { key: keys.publicKey, anchors: [rs.output] });
+    assert.deepEqual(intact.problems, []);
+    assert.deepEqual([intact.anchors!.checkpoints, intact.anchors!.matched], [inFile.length, inFile.length]);
+    // The end cut off (the last records and the final checkpoint): the file alone still looks whole.
+    const lines = readFileSync(file.path, 'utf8').trim().split('\n');
+    writeFileSync(file.path, lines.slice(0, -3).join('\n') + '\n');
+    assert.equal((await verifyAuditLog([file.path], { key: keys.publicKey })).ok, true);
+    const cut = await verifyAuditLog([file.path], { key: keys.publicKey, anchors: [rs.output] });
+    assert.deepEqual(
+      cut.problems.filter((p) => p.severity === 'error').map((p) => [p.kind, p.seq, p.seqEnd]),
+      [['truncated', lines.length - 2, lines.length]],
+    );
   });
 });
 
