@@ -135,7 +135,8 @@ describe('@auditkit/commander: a real CLI in a child process', () => {
     const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.deepEqual(
       lines.map((l) => l.event),
-      ['audit.chain_start', 'user.deleted', 'cli.command', 'audit.checkpoint', 'audit.chain_start', 'user.delete_aborted', 'cli.command'],
+      // Each run opens a signed chain (start + checkpoint); the first closes it, the second ends in process.exit().
+      ['audit.chain_start', 'audit.checkpoint', 'user.deleted', 'cli.command', 'audit.checkpoint', 'audit.chain_start', 'audit.checkpoint', 'user.delete_aborted', 'cli.command'],
     );
     const report = await verifyAuditLog([file], { key: publicKey });
     assert.equal(report.ok, true, JSON.stringify(report.problems));
