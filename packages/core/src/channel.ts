@@ -267,16 +267,8 @@ export class SinkChannel {
    * disk already: the file transport checks; other targets may get it twice (never lose it).
    */
   closeSync(): { written: number; spooled: number; lost: number } {
-    this.#stopped = true;
-    this.#closing = true;
+    this.#halt();
     this.#closed = true;
-    if (this.#backoff) clearTimeout(this.#backoff);
-    if (this.#spoolRetry) clearTimeout(this.#spoolRetry);
-    this.#backoff = this.#spoolRetry = undefined;
-    this.#generation++;
-    this.#inFlight = [];
-    this.#inFlightFromSpool = 0;
-    this.#sent = 0;
     const left = this.#queue.peek(this.#queue.length);
     this.#queue.drop(left.length);
     this.#queueBytes = 0;
@@ -329,15 +321,7 @@ export class SinkChannel {
    */
   async stop(): Promise<void> {
     if (this.#stopped) return;
-    this.#stopped = true;
-    this.#closing = true;
-    if (this.#backoff) clearTimeout(this.#backoff);
-    if (this.#spoolRetry) clearTimeout(this.#spoolRetry);
-    this.#backoff = this.#spoolRetry = undefined;
-    this.#generation++;
-    this.#inFlight = [];
-    this.#inFlightFromSpool = 0;
-    this.#sent = 0;
+    this.#halt();
     await this.#spooling?.catch(() => undefined);
     const left = this.#queue.peek(this.#queue.length);
     if (left.length === 0) return;
@@ -376,6 +360,19 @@ export class SinkChannel {
     this.#closed = true;
     if (this.#spool) await this.#spool.close();
     await withDeadline(this.#target.close(), Math.max(100, deadline - Date.now()));
+  }
+
+  /** Stops pumping and retrying, and forgets what is in flight (its confirmations are ignored). */
+  #halt(): void {
+    this.#stopped = true;
+    this.#closing = true;
+    if (this.#backoff) clearTimeout(this.#backoff);
+    if (this.#spoolRetry) clearTimeout(this.#spoolRetry);
+    this.#backoff = this.#spoolRetry = undefined;
+    this.#generation++;
+    this.#inFlight = [];
+    this.#inFlightFromSpool = 0;
+    this.#sent = 0;
   }
 
   #drained(): boolean {
