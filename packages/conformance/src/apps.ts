@@ -108,6 +108,11 @@ const handlers = {
     a.operator('mallory', { verified: false });
     return { status: 401, body: { error: 'bad credentials' } };
   },
+  changeRole: ({ params: p, body, audit: a }: Call): Outcome => {
+    const role = (body as { role?: unknown } | undefined)?.role;
+    a.target({ type: 'user', id: p.id }).change({ id: p.id, role: 'member', apiKey: 'ak_old_1' }, { id: p.id, role: typeof role === 'string' ? role : 'admin', apiKey: 'ak_new_2' });
+    return { status: 200, body: { ok: true } };
+  },
   skipMe: ({ audit: a }: Call): Outcome => {
     a.skip();
     return { status: 200, body: { ok: true } };
@@ -130,6 +135,7 @@ const FLAT_ROUTES: Array<[string, string, HandlerName]> = [
   ['post', '/login', 'failedLogin'],
   ['post', '/echo', 'echo'],
   ['post', '/quiet', 'skipMe'],
+  ['patch', '/api/users/:id/role', 'changeRole'],
 ];
 
 /** Throws synchronously from the handler; the framework turns it into a 500 (or the error's status). */

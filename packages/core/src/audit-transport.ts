@@ -27,6 +27,15 @@ export abstract class AuditTransport extends TransportStream {
   /** Writes a batch; resolves when the transport's durability promise holds for all of it. */
   abstract writeEntries(entries: readonly AuditEntry[]): Promise<void>;
 
+  /**
+   * Writes a batch synchronously, for a process ending without its event loop (`process.exit()`):
+   * true once the records are on disk. Auditor.closeSync() calls it; a transport that cannot write
+   * synchronously keeps the default (false), and its records go to its spool or are reported lost.
+   */
+  writeEntriesSync(_entries: readonly AuditEntry[]): boolean {
+    return false;
+  }
+
   /** Flushes and releases resources. Called once, after the last write has settled. */
   protected abstract closeSink(): Promise<void>;
 

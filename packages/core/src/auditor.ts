@@ -1,7 +1,15 @@
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
+import { writeSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { appEventInput, applicationEventInput, AuditAttempt, operatorOf, type AppEventDetails, type ApplicationEvent } from './app-event.js';
 import { NO_AUTH } from './auth.js';
+import type { CommandDeclaration, CommandFacts } from './command-args.js';
+import { ConsoleSession, type ConsoleSessionOptions } from './console-session.js';
+import { CommandRun, processExitCode, type CommandAudit, type CommandRunOptions, type RunDeps } from './command-run.js';
+import { buildEventEntry, type EventRecordInput } from './event-record.js';
+import { AuditFileTransport } from './file-transport.js';
+import { closeRecord, configDigest, configSummary, pauseRecord, startRecord, type PauseOptions, type SinkSummary } from './lifecycle.js';
 import { SinkChannel, withDeadline, type DropReason, type PendingDrop, type SinkStats } from './channel.js';
 import { nowMicros } from './clock.js';
 import { AuditContext, type ContextOwner } from './context.js';
@@ -75,6 +83,11 @@ export class Auditor extends EventEmitter implements ContextOwner {
   #closing: Promise<void> | undefined;
   readonly #faults: Partial<Record<AuditErrorCode, number>> = {};
   readonly #lastWarning = new Map<AuditErrorCode, number>();
+  readonly #startedAt = performance.now();
+  /** Set while auditing is paused at run time: since when, and how many records were not written. */
+  #paused: { since: number; skipped: number } | undefined;
+  #closedSync = false;
+  readonly #undeclared = new Set<string>();
 
   constructor(options?: AuditOptions) {
     super();
@@ -109,6 +122,7 @@ export class Auditor extends EventEmitter implements ContextOwner {
         this.#fault('AUDITKIT_SINK_FAILED', `sink ${sink} closed with ${count} record(s) undelivered and ${why}; they are counted as failed`, sink),
     };
     const names = new Set<string>();
+    const summaries: SinkSummary[] = [];
     this.#channels = this.options.sinks.map((sink, i) => {
       let name = nameOf(sink, i);
       if (names.has(name)) name = `${name}#${i}`;
@@ -119,12 +133,15 @@ export class Auditor extends EventEmitter implements ContextOwner {
           ? this.#fault(err.code, err.message.replace(/^\[auditkit\] /, ''), name, err)
           : this.#fault('AUDITKIT_SINK_FAILED', `sink ${name} reported: ${describeError(err)}`, name, err);
       const target: SinkTarget = sink.kind === 'logger' ? new LoggerTarget(sink.logger!, onFault) : new TransportTarget(sink.transport!, name, onFault);
+      const spool = this.#spoolFor(sink, target, name, i);
+      const chained = sink.transport instanceof AuditFileTransport && sink.transport.settings.chain !== undefined;
+      summaries.push({ name, mode: sink.mode, spool: spool !== undefined, chained });
       return new SinkChannel(
         target,
         {
           ...sink.queue,
           mode: sink.mode,
-          spool: this.#spoolFor(sink, target, name, i),
+          spool,
           maxInFlightBatches: target.maxInFlightBatches,
         },
         hooks,
@@ -135,6 +152,10 @@ export class Auditor extends EventEmitter implements ContextOwner {
     this.#strictChannels = this.#channels.filter((c) => c.mode === 'strict');
     this.#waitingChannels = this.#channels.filter((c) => c.mode !== 'async');
     this.holdsResponses = this.#waitingChannels.length > 0;
+    if (this.options.lifecycle) {
+      const summary = configSummary(options, this.options, summaries);
+      void this.#record(startRecord(summary, configDigest(summary)), true);
+    }
   }
 
   /**
@@ -142,7 +163,11 @@ export class Auditor extends EventEmitter implements ContextOwner {
    * record) the adapter answers with STRICT_REFUSAL and does not run the handler.
    */
   begin<Carrier>(start: StartFacts, binding: AdapterBinding<Carrier>, carrier: Carrier): AuditContext<Carrier> {
-    const watching = this.#closing === undefined && this.options.policy.mayAudit(start.method, start.routeSetting);
+    let watching = this.#closing === undefined && this.options.policy.mayAudit(start.method, start.routeSetting);
+    if (watching && this.#paused !== undefined) {
+      this.#paused.skipped++;
+      watching = false;
+    }
     const incoming = start.headers[this.requestIdHeader];
     const ctx = new AuditContext<Carrier>(this, start, binding, carrier, watching, isAcceptableRequestId(incoming) ? incoming : undefined);
     if (!watching) return ctx;
@@ -216,6 +241,160 @@ export class Auditor extends EventEmitter implements ContextOwner {
     return uuidv7();
   }
 
+  /**
+   * Records an application event: something that happened without an HTTP request (a job, a queue
+   * consumer, a webhook, a domain service). Redacted, delivered and chained like every record.
+   * Resolves true once every sink has written it (or durably spooled it), false when a sink dropped
+   * it or reported a failure first (it stays queued and is retried). Never rejects; a misuse is a
+   * fault, not an exception.
+   *
+   * @example
+   * await auditor.event('user.role_changed', {
+   *   operator: 'job:nightly-sync',
+   *   target: { type: 'user', id: '42' },
+   *   change: { before: { role: 'member' }, after: { role: 'admin' } },
+   * });
+   */
+  event(name: string, details?: AppEventDetails): Promise<boolean> {
+    const input = appEventInput(name, details, this.#misuseOf('event'));
+    return input === undefined ? Promise.resolve(false) : this.#record(input);
+  }
+
+  /**
+   * The object form of `event()`, for auditkit's own components (the query API records reads of the
+   * trail as `audit.log.view`): `record({ event, source, from, sourceIp, requestId, result, target,
+   * meta })`. It waits only for blocking and strict sinks, and resolves false only when a strict sink
+   * could not take the record, so the caller can refuse what it was about to do, as strict mode
+   * refuses a request. Never rejects; a malformed event is a fault and is not recorded.
+   */
+  record(event: ApplicationEvent): Promise<boolean> {
+    const input = applicationEventInput(event, this.#misuseOf('record'));
+    if (input === undefined) return Promise.resolve(this.#strictChannels.length === 0);
+    return this.#record(input, false, 'strict');
+  }
+
+  /**
+   * Write-ahead: records `name` as an `attempt` now and returns a handle whose `success()` or
+   * `failure(err)` records the outcome under the same `request_id`. Await `written` before acting
+   * when the attempt must be on disk first.
+   */
+  attempt(name: string, details?: AppEventDetails): AuditAttempt {
+    const misuse = this.#misuseOf('attempt');
+    return new AuditAttempt(
+      name,
+      details,
+      (n, d) => {
+        const input = appEventInput(n, d, misuse);
+        return input === undefined ? Promise.resolve(false) : this.#record(input);
+      },
+      misuse,
+    );
+  }
+
+  /**
+   * Starts the record of one command-line run; the commander and yargs integrations translate their
+   * parsed command into `facts`. See command-run.ts for how a run ends.
+   */
+  command(
+    facts: CommandFacts | (() => CommandFacts),
+    declaration: CommandDeclaration | undefined | ((facts: CommandFacts) => CommandDeclaration | undefined),
+    options?: CommandRunOptions,
+  ): CommandRun {
+    return new CommandRun(this.options, facts, declaration, this.#runDeps('command'), options);
+  }
+
+  /**
+   * Runs a script or migration as an audited command: one `cli.command` record with `name` as its
+   * operation_id, the outcome, the time taken and the operator, written even when `fn` calls
+   * `process.exit()`. Resolves with `fn`'s result once the record is written; rethrows its error.
+   *
+   * @example
+   * await auditor.run('migrate 2026-11-add-index', async (audit) => {
+   *   audit.meta({ rows: await migrate() });
+   * });
+   */
+  async run<T>(name: string, fn: (audit: CommandAudit) => T | Promise<T>, options?: CommandRunOptions): Promise<T> {
+    const path = typeof name === 'string' && name.trim().length > 0 ? name.trim().split(/\s+/) : ['run'];
+    await this.ready();
+    const run = this.command({ program: process.argv[1] === undefined ? 'node' : basename(process.argv[1]), path }, { safe: [] }, options);
+    let result: T;
+    try {
+      result = await fn(run);
+    } catch (err) {
+      await run.finish({ exitCode: 1, error: err, how: 'threw' });
+      throw err;
+    }
+    await run.finish({ exitCode: processExitCode(), how: 'returned' });
+    return result;
+  }
+
+  /**
+   * Starts the record of a console session (see console-session.ts); `auditRepl()` wires a
+   * `node:repl` server to one. Call `open()` on it, then `statement(code)` for each statement.
+   */
+  consoleSession(options?: ConsoleSessionOptions): ConsoleSession {
+    return new ConsoleSession(this.options, this.#runDeps('console'), options);
+  }
+
+  /**
+   * Switches auditing off at run time: one `audit.paused` record naming who (required) and why.
+   * Until resume(), requests, events and commands are not recorded; they are counted, and the
+   * `audit.resumed` record says how many. Resolves true once the record is written.
+   */
+  pause(options: PauseOptions): Promise<boolean> {
+    return this.#switch(true, options);
+  }
+
+  /** Switches auditing back on: one `audit.resumed` record naming who, how long it was off and what it skipped. */
+  resume(options: PauseOptions): Promise<boolean> {
+    return this.#switch(false, options);
+  }
+
+  get paused(): boolean {
+    return this.#paused !== undefined;
+  }
+
+  /**
+   * Opens every sink ahead of its first record: the audit file is opened and, when tamper-evident,
+   * its chain picked up. Command lines await this before running, so that a record written as the
+   * process exits can continue the chain synchronously. Never rejects; a sink that cannot open
+   * reports a fault and retries at its first write.
+   */
+  async ready(): Promise<void> {
+    await Promise.all(
+      this.#channels.map((c) =>
+        c.open().catch((err: unknown) => this.#fault('AUDITKIT_SINK_FAILED', `sink ${c.name} could not be opened: ${describeError(err)}`, c.name, err)),
+      ),
+    );
+  }
+
+  /**
+   * The last resort when the process ends without its event loop (called from an \`exit\` listener,
+   * as the command-line integrations do): every record still waiting is written synchronously where
+   * the sink can (auditkit's file), else put in the sink's spool (fsynced; replayed by the next
+   * process), else reported lost on stderr. The auditor is closed afterwards.
+   */
+  closeSync(): { written: number; spooled: number; lost: number } {
+    const total = { written: 0, spooled: 0, lost: 0 };
+    if (this.#closedSync) return total;
+    this.#closedSync = true;
+    this.#closing ??= Promise.resolve();
+    for (const c of this.#channels) {
+      const r = c.closeSync();
+      total.written += r.written;
+      total.spooled += r.spooled;
+      total.lost += r.lost;
+      if (r.lost > 0) {
+        const message = `[auditkit] sink ${c.name} lost ${r.lost} record(s): the process ended before they were written, and the sink has no spool`;
+        this.#faults.AUDITKIT_SINK_FAILED = (this.#faults.AUDITKIT_SINK_FAILED ?? 0) + 1;
+        // No warning can be printed once the process is exiting (they go out on a later tick).
+        if (this.listenerCount('fault') > 0) this.#fault('AUDITKIT_SINK_FAILED', message.slice(11), c.name);
+        else writeStderr(message + '\n');
+      }
+    }
+    return total;
+  }
+
   misuse(method: string, problem: string): void {
     this.#fault('AUDITKIT_HOOK_FAILED', `req.audit.${method}() ${problem}`);
   }
@@ -241,6 +420,7 @@ export class Auditor extends EventEmitter implements ContextOwner {
     this.#closing ??= (async () => {
       const deadline = Date.now() + (options.timeoutMs ?? 10_000);
       await withDeadline(this.#buildsSettled(), Math.max(0, deadline - Date.now()));
+      if (this.options.lifecycle) void this.#record(closeRecord(performance.now() - this.#startedAt, this.#totals()), true);
       // A sink that cannot deliver everything gives up a little before the deadline, leaving the other
       // sinks time to write down how many records it lost (see drop-relay.ts).
       const grace = Math.min(500, Math.max(0, deadline - Date.now()) / 5);
@@ -257,8 +437,98 @@ export class Auditor extends EventEmitter implements ContextOwner {
     return this.#closing !== undefined;
   }
 
+  /** Builds an event record and offers it to every sink; resolves true once each has it durably. Never rejects. */
+  #record(input: EventRecordInput, evenWhenPaused = false, waitFor: 'every' | 'strict' = 'every'): Promise<boolean> {
+    if (this.#paused !== undefined && !evenWhenPaused) {
+      this.#paused.skipped++;
+      return Promise.resolve(waitFor === 'every' ? false : this.#strictChannels.length === 0);
+    }
+    let entry: AuditEntry | OversizeRecord;
+    try {
+      entry = buildEventEntry(this.options, input);
+    } catch (err) {
+      this.#fault('AUDITKIT_HOOK_FAILED', `building the ${input.event} record failed: ${describeError(err)}`, undefined, err);
+      return Promise.resolve(false);
+    }
+    if (entry instanceof OversizeRecord) {
+      this.#fault('AUDITKIT_RECORDS_DROPPED', `a ${input.event} record of ${entry.bytes} bytes is over limits.recordBytes (${this.options.limits.recordBytes}) even without its meta; it is dropped`);
+      for (const c of this.#channels) c.drop('oversize');
+      return Promise.resolve(waitFor === 'every' ? false : this.#strictChannels.length === 0);
+    }
+    const accepted = entry;
+    if (waitFor === 'strict') {
+      // As a request: async sinks are not waited for; blocking and strict ones are, within writeTimeoutMs.
+      const waits: Array<[SinkChannel, Promise<boolean>]> = [];
+      for (const c of this.#channels) {
+        if (c.mode === 'async') c.offer(accepted, false);
+        else waits.push([c, this.#offerAndWait(c, accepted, false)]);
+      }
+      return Promise.all(waits.map(([, p]) => p)).then((results) => {
+        const strict = results.filter((_, i) => waits[i]![0].mode === 'strict');
+        if (strict.length === 0) return true;
+        return this.options.success === 'all' ? strict.every(Boolean) : strict.some(Boolean);
+      });
+    }
+    return Promise.all(
+      this.#channels.map((c) => new Promise<boolean>((resolve) => void c.offer(accepted, false, { resolve: () => resolve(true), reject: () => resolve(false) }))),
+    ).then((all) => all.every(Boolean));
+  }
+
+  #runDeps(method: string): RunDeps {
+    return {
+      record: (input) => this.#record(input),
+      closeSync: () => void this.closeSync(),
+      misuse: (m, problem) => this.#fault('AUDITKIT_HOOK_FAILED', `${method} audit.${m}() ${problem}`),
+      undeclared: (operationId) => {
+        if (this.#undeclared.has(operationId)) return;
+        this.#undeclared.add(operationId);
+        this.#fault('AUDITKIT_UNDECLARED_COMMAND', `command "${operationId}" has no audit declaration, so every argument and option value is masked; declare { safe: [...] } (or { safe: [] }) for it`);
+      },
+    };
+  }
+
+  #misuseOf(method: string): (problem: string) => void {
+    return (problem) => this.#fault('AUDITKIT_HOOK_FAILED', `auditor.${method}() ${problem}`);
+  }
+
+  async #switch(pause: boolean, options: PauseOptions): Promise<boolean> {
+    const method = pause ? 'pause' : 'resume';
+    const o = options !== null && typeof options === 'object' ? options : ({} as PauseOptions);
+    const who = operatorOf(o.operator, this.#misuseOf(method));
+    if (who.source === null) {
+      this.#fault('AUDITKIT_HOOK_FAILED', `auditor.${method}() needs the operator who ${pause ? 'pauses' : 'resumes'} auditing; nothing changed`);
+      return false;
+    }
+    if (pause === (this.#paused !== undefined)) return true;
+    const from = typeof o.from === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(o.from) ? o.from : 'app';
+    const reason = typeof o.reason === 'string' && o.reason.length > 0 ? o.reason : null;
+    if (pause) {
+      const written = this.#record(pauseRecord(true, { source: who.source, verified: who.verified }, from, reason, {}), true);
+      this.#paused = { since: performance.now(), skipped: 0 };
+      return written;
+    }
+    const was = this.#paused!;
+    this.#paused = undefined;
+    return this.#record(pauseRecord(false, { source: who.source, verified: who.verified }, from, reason, { skipped: was.skipped, pausedMs: performance.now() - was.since }), true);
+  }
+
+  #totals(): { accepted: number; dropped: number; failed: number } {
+    const t = { accepted: 0, dropped: 0, failed: 0 };
+    for (const c of this.#channels) {
+      const s = c.stats();
+      t.accepted += s.accepted;
+      t.dropped += s.dropped;
+      t.failed += s.failed;
+    }
+    return t;
+  }
+
   /** Decides what a request records; `undefined` when nothing, a promise when auth needs verifying. */
   #build(ctx: AuditContext, facts: CompletionFacts): Built | Promise<Built> | undefined {
+    if (this.#paused !== undefined) {
+      this.#paused.skipped++;
+      return undefined;
+    }
     const opts = this.options;
     const completedAt = performance.now();
     const timeMicros = nowMicros();
@@ -483,6 +753,14 @@ export class Auditor extends EventEmitter implements ContextOwner {
     if (now - last < WARN_INTERVAL_MS) return;
     this.#lastWarning.set(code, now);
     process.emitWarning(fault.message, { type: 'AuditkitWarning', code });
+  }
+}
+
+function writeStderr(text: string): void {
+  try {
+    writeSync(2, text);
+  } catch {
+    // stderr is closed: there is nowhere left to say it.
   }
 }
 

@@ -255,6 +255,46 @@ export class SinkChannel {
     return out;
   }
 
+  /** Opens the target ahead of its first record (the file picks up its chain). */
+  open(): Promise<void> {
+    return this.#target.open?.() ?? Promise.resolve();
+  }
+
+  /**
+   * The process is ending without its event loop (`process.exit()`): every record still in memory
+   * goes, in order, to the target's synchronous write, else to the spool (written and fsynced), else
+   * it is counted lost. Nothing is taken afterwards. A record whose batch was in flight may be on
+   * disk already: the file transport checks; other targets may get it twice (never lose it).
+   */
+  closeSync(): { written: number; spooled: number; lost: number } {
+    this.#halt();
+    this.#closed = true;
+    const left = this.#queue.peek(this.#queue.length);
+    this.#queue.drop(left.length);
+    this.#queueBytes = 0;
+    const entries = left.flatMap((e) => (e.entry === undefined ? [] : [e.entry]));
+    if (this.#pendingDrop) {
+      entries.push(this.#hooks.makeDroppedRecord(this.name, this.#pendingDrop));
+      this.#pendingDrop = undefined;
+    }
+    const out = { written: 0, spooled: 0, lost: 0 };
+    if (entries.length === 0) return out;
+    if (!this.#spoolActive && this.#target.writeSync?.(entries)) {
+      out.written = entries.length;
+      this.#stats.written += entries.length;
+    } else if (this.#spool?.appendSync(entries.map((e) => e.line))) {
+      out.spooled = entries.length;
+    } else {
+      out.lost = entries.length;
+      this.#stats.failed += entries.length;
+    }
+    for (const e of left) {
+      if (out.lost === 0) e.waiter?.resolve();
+      else e.waiter?.reject(new SinkDown(this.name, new Error('the process ended before delivery')));
+    }
+    return out;
+  }
+
   stats(): SinkStats {
     return { ...this.#stats, queued: this.#queue.length, spooled: this.#spool?.entries ?? 0 };
   }
@@ -281,15 +321,7 @@ export class SinkChannel {
    */
   async stop(): Promise<void> {
     if (this.#stopped) return;
-    this.#stopped = true;
-    this.#closing = true;
-    if (this.#backoff) clearTimeout(this.#backoff);
-    if (this.#spoolRetry) clearTimeout(this.#spoolRetry);
-    this.#backoff = this.#spoolRetry = undefined;
-    this.#generation++;
-    this.#inFlight = [];
-    this.#inFlightFromSpool = 0;
-    this.#sent = 0;
+    this.#halt();
     await this.#spooling?.catch(() => undefined);
     const left = this.#queue.peek(this.#queue.length);
     if (left.length === 0) return;
@@ -328,6 +360,19 @@ export class SinkChannel {
     this.#closed = true;
     if (this.#spool) await this.#spool.close();
     await withDeadline(this.#target.close(), Math.max(100, deadline - Date.now()));
+  }
+
+  /** Stops pumping and retrying, and forgets what is in flight (its confirmations are ignored). */
+  #halt(): void {
+    this.#stopped = true;
+    this.#closing = true;
+    if (this.#backoff) clearTimeout(this.#backoff);
+    if (this.#spoolRetry) clearTimeout(this.#spoolRetry);
+    this.#backoff = this.#spoolRetry = undefined;
+    this.#generation++;
+    this.#inFlight = [];
+    this.#inFlightFromSpool = 0;
+    this.#sent = 0;
   }
 
   #drained(): boolean {

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { isChangeInput, type ChangeInput } from './change.js';
 import type { AdapterBinding, CompletionFacts, StartFacts } from './facts.js';
 import type { AuditTarget, OperationResult } from './record.js';
 
@@ -14,6 +15,8 @@ export interface AuditEventDetails {
   result?: OperationResult;
   /** What the event acted on; defaults to the request's target. */
   target?: AuditTarget;
+  /** What the event changed: the state before and after, redacted, with the JSON Patch between them. */
+  change?: ChangeInput;
 }
 
 /** What a handler can do with the audit record of its request. Every method returns the handle. */
@@ -30,6 +33,12 @@ export interface AuditHandle {
   operator(source: string, options?: { verified?: boolean }): this;
   /** Names what the request acted on: `{ type: 'user', id: '42' }`. */
   target(target: AuditTarget): this;
+  /**
+   * Records what the request changed: the state before and after (leave one out, or pass null, for a
+   * creation or a deletion). Both are redacted by the same rules as the body (path rules under
+   * `state.`), and the record carries the RFC 6902 JSON Patch between the redacted states.
+   */
+  change(before: unknown, after: unknown): this;
   /** Overrides operation_type for this request. */
   operationType(type: string): this;
   /** No record for this request (extra events already emitted are still written). */
@@ -54,6 +63,7 @@ export interface PendingEvent {
   meta: Record<string, unknown> | undefined;
   result: OperationResult | undefined;
   target: AuditTarget | undefined;
+  change: ChangeInput | undefined;
 }
 
 const EVENT_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -82,6 +92,7 @@ export class AuditContext<Carrier = unknown> implements AuditHandle {
   operatorName: string | undefined;
   operatorVerified = true;
   targetData: AuditTarget | undefined;
+  changeData: ChangeInput | undefined;
   operationTypeOverride: string | undefined;
   events: PendingEvent[] | undefined;
 
@@ -138,6 +149,11 @@ export class AuditContext<Carrier = unknown> implements AuditHandle {
     return this;
   }
 
+  change(before: unknown, after: unknown): this {
+    this.changeData = { before, after };
+    return this;
+  }
+
   operationType(type: string): this {
     if (typeof type !== 'string' || type.length === 0) {
       this.#owner.misuse('operationType', 'expects a non-empty string');
@@ -172,9 +188,15 @@ export class AuditContext<Carrier = unknown> implements AuditHandle {
       meta: details?.meta,
       result: details?.result === 'success' || details?.result === 'failure' ? details.result : undefined,
       target: details?.target,
+      change: details?.change === undefined ? undefined : isChangeInput(details.change) ? details.change : this.#badChange(),
     });
     this.#watch();
     return this;
+  }
+
+  #badChange(): undefined {
+    this.#owner.misuse('event', 'was given a change that is not { before, after }; the change is not recorded');
+    return undefined;
   }
 
   /** Called by the adapter once, when the response is done or the client went away. */

@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   AUDITKIT_STRICT_REFUSED: 'AUDITKIT_STRICT_REFUSED',
   /** A chained file sink found a tail it could not vouch for at start; it began a new chain recording the break. Reported as a fault. */
   AUDITKIT_CHAIN_BROKEN: 'AUDITKIT_CHAIN_BROKEN',
+  /** A command line ran a command with no audit declaration: every value it was given is masked. Reported once per command. */
+  AUDITKIT_UNDECLARED_COMMAND: 'AUDITKIT_UNDECLARED_COMMAND',
 } as const;
 
 export type AuditErrorCode = keyof typeof ERROR_CODES;

@@ -7,6 +7,7 @@ import { AuditTransport } from './audit-transport.js';
 import { ChainWriter, type CheckpointReason, type Sealed } from './chain.js';
 import { recoverChain } from './chain-recovery.js';
 import { AuditConfigError, AuditFault } from './errors.js';
+import { writeAtExit, type PendingAppend } from './file-exit-write.js';
 import { checkSigningKey, loadSigningKey, type PrivateKeySource } from './signing-key.js';
 import type { AuditEntry } from './entry.js';
 import { booleanAt, describe, fail, integerAt, isPlainObject, onlyKeys, stringAt } from './validate.js';
@@ -156,6 +157,8 @@ export class AuditFileTransport extends AuditTransport {
   /** The hash chain, once its key is loaded and its state recovered from disk. */
   #chain: ChainWriter | undefined;
   #chainTimer: NodeJS.Timeout | undefined;
+  /** The append handed to the thread pool right now, for a synchronous write at exit (file-exit-write.ts). */
+  #pending: PendingAppend | undefined;
   readonly #onSighup = (): void => void this.reopen().catch((err: unknown) => void this.emit('warn', err));
   readonly #base: string;
   readonly #ext: string;
@@ -211,6 +214,26 @@ export class AuditFileTransport extends AuditTransport {
       if (this.#wouldOverflow(buffer.length)) await this.#rotate(await this.#rotationTarget());
       await this.#append(buffer);
     });
+  }
+
+  /**
+   * Opens the file and, when it is tamper-evident, loads the key and picks up (or opens) its chain
+   * now rather than at the first write: a command line does this before it runs, so that a record
+   * written at `process.exit()` can continue the chain synchronously.
+   */
+  open(): Promise<void> {
+    return this.#serial(async () => {
+      await this.#open();
+      if (this.settings.chain) await this.#ensureChain();
+    });
+  }
+
+  /** The last resort while the process ends without its event loop; see file-exit-write.ts. */
+  override writeEntriesSync(entries: readonly AuditEntry[]): boolean {
+    return writeAtExit(
+      { path: this.path, mode: this.settings.mode, durable: this.settings.durable, chain: this.#chain, chained: this.settings.chain !== undefined, pending: this.#pending },
+      entries,
+    );
   }
 
   /**
@@ -285,6 +308,7 @@ export class AuditFileTransport extends AuditTransport {
   async #append(buffer: Buffer): Promise<void> {
     const handle = await this.#open();
     const before = this.#size;
+    this.#pending = { before, length: buffer.length };
     try {
       let offset = 0;
       while (offset < buffer.length) {
@@ -293,7 +317,9 @@ export class AuditFileTransport extends AuditTransport {
       }
       if (this.settings.durable) await handle.datasync();
       this.#size = before + buffer.length;
+      this.#pending = undefined;
     } catch (err) {
+      this.#pending = undefined;
       // Never leave half a record: cut back to the last whole line, then let the next attempt reopen.
       await handle.truncate(before).catch(() => undefined);
       await this.#closeHandle();

@@ -5,6 +5,16 @@
 
 export { Auditor, createAuditor, STRICT_REFUSAL, type AuditStats } from './auditor.js';
 export type { AuditContext, AuditHandle, AuditEventDetails } from './context.js';
+export { AuditAttempt, type AppEventDetails, type ApplicationEvent, type EventOperator, type OutcomeDetails } from './app-event.js';
+export type { ChangeInput } from './change.js';
+export { jsonPatch, type PatchOp } from './json-patch.js';
+export { CommandRun, CLI_EVENT, processExitCode, type CommandAudit, type CommandRunOptions, type RunEnding } from './command-run.js';
+export type { CommandDeclaration, CommandFacts, ValueSource } from './command-args.js';
+export { checkCommandLineOptions, type CommandLineOptions } from './cli-options.js';
+export { hostOperator, type HostOperator } from './host-operator.js';
+export type { PauseOptions } from './lifecycle.js';
+export { ConsoleSession, SESSION_END, SESSION_START, STATEMENT, type ConsoleSessionOptions, type ConsoleStatement } from './console-session.js';
+export { auditRepl, type AuditReplOptions, type ReplSession } from './repl.js';
 export type { AdapterBinding, AuditFacts, CompletionFacts, RouteAuditSetting, StartFacts } from './facts.js';
 export type {
   AuditOptions,
@@ -32,6 +42,10 @@ export {
   type AuthType,
   type BodyRecorded,
   type DroppedRecord,
+  type EventRecord,
+  type EventResult,
+  type HostOperatorRecord,
+  type RecordedChange,
   type JsonObject,
   type JsonValue,
   type OperationResult,

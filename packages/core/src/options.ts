@@ -40,7 +40,7 @@ export interface RedactOptions {
   headers?: readonly string[];
   /** Extra keywords: a key containing one (ignoring case, `_`, `-`) is redacted at any depth. */
   keys?: ReadonlyArray<string | { key: string; mode: RedactMode }>;
-  /** Exact paths: `body.card.number`, `query.token`, `meta.*.secret`, `body.items[*].pan`. */
+  /** Exact paths: `body.card.number`, `query.token`, `meta.*.secret`, `body.items[*].pan`, `state.card.number` (before and after of a change). */
   paths?: ReadonlyArray<string | { path: string; mode: RedactMode }>;
   /** How a matched value is replaced. Default `mask`. */
   mode?: RedactMode;
@@ -144,6 +144,8 @@ export interface AuditOptions {
   queue?: QueueOptions;
   /** Shorthand: every sink without its own mode is `strict` (Vault's fail-closed). */
   strict?: boolean;
+  /** Write `audit.start` (with a digest of this configuration) and `audit.close` records. Default false. */
+  lifecycle?: boolean;
 }
 
 export const DEFAULT_SKIP_METHODS = ['GET', 'HEAD', 'OPTIONS'];
@@ -207,6 +209,7 @@ export interface ResolvedOptions {
   readonly limits: Required<LimitOptions>;
   readonly auth: AuthDetector;
   readonly queue: Required<QueueOptions>;
+  readonly lifecycle: boolean;
 }
 
 /** Every top-level option name; docs/options.md must list each (a test checks). */
@@ -233,6 +236,7 @@ export const OPTION_NAMES = [
   'auth',
   'queue',
   'strict',
+  'lifecycle',
 ] as const;
 
 /**
@@ -286,6 +290,7 @@ export function resolveOptions(input: AuditOptions | undefined, onHookFailure: H
     queue,
     success: success as 'all' | 'any',
     spool,
+    lifecycle: booleanAt(raw.lifecycle, 'lifecycle', false),
   };
   // Sinks last: opening the default file is a side effect, so it waits until everything else is valid.
   return Object.freeze({ ...resolved, sinks: resolveSinks(raw, queue, strict ? 'strict' : 'async') });
@@ -503,7 +508,7 @@ function resolveRedaction(
         if (!MODES.includes(m)) fail(`${option}.mode`, `must be "mask", "remove" or "hmac", got ${describe(p.mode)}`, 'pick one of "mask", "remove", "hmac"');
       } else fail(option, `must be a path or { path, mode }, got ${describe(p)}`, 'use "body.card.number"');
       if (!parsePath(path)) {
-        fail(option, `${describe(path)} is not a path into the record`, 'start with body, query, bindings, meta, headers or target, e.g. "body.card.number"');
+        fail(option, `${describe(path)} is not a path into the record`, 'start with body, query, bindings, meta, headers, target, state or args, e.g. "body.card.number"');
       }
       paths.push({ path, mode: m });
     });

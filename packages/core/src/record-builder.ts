@@ -1,5 +1,6 @@
 import type { AuthResult } from './auth.js';
 import { recordBody } from './body.js';
+import { recordChange, type ChangeInput } from './change.js';
 import type { AuditContext, PendingEvent } from './context.js';
 import { AuditEntry, type RequestRecordHead } from './entry.js';
 import type { CompletionFacts } from './facts.js';
@@ -61,6 +62,8 @@ function httpRequestJson(body: string, bytes: number | null, recorded: BodyRecor
 /** The fields every record of one request shares, already as JSON text where they come from the request. */
 interface Shared {
   head: string;
+  /** `change` (when a record has one) sorts between `bindings` and `duration_ms`. */
+  durationMs: string;
   middle: string;
   tail: string;
 }
@@ -95,7 +98,8 @@ export function buildEntries(opts: ResolvedOptions, input: RecordInput): Array<A
   const shared: Shared = {
     head:
       `{"aborted":${facts.aborted},"auth_error":${auth.error === null ? 'null' : `"${auth.error}"`},"auth_type":"${auth.type}",` +
-      `"bindings":${objectJson(bindings)},"duration_ms":${numberJson(input.durationMs)},`,
+      `"bindings":${objectJson(bindings)},`,
+    durationMs: `"duration_ms":${numberJson(input.durationMs)},`,
     middle: `,"node":${jsonString(opts.node)},"operation_id":${jsonString(input.operationId)},`,
     tail:
       `,"query_string":${objectJson(query)},"request_id":${jsonString(input.requestId)},"source":${sourceJson},"source_ip":${jsonString(input.sourceIp)},` +
@@ -104,26 +108,35 @@ export function buildEntries(opts: ResolvedOptions, input: RecordInput): Array<A
   const end = `,"time":${input.timeMicros},`;
   const last = `,"ts":"${ts}","user_agent":${userAgent === null ? 'null' : jsonString(userAgent)}}`;
 
-  const write = (event: string, meta: Record<string, unknown> | undefined, opResult: OperationResult, recTarget: string): AuditEntry | OversizeRecord => {
+  const write = (
+    event: string,
+    meta: Record<string, unknown> | undefined,
+    opResult: OperationResult,
+    recTarget: string,
+    changeInput: ChangeInput | undefined,
+  ): AuditEntry | OversizeRecord => {
     const m = meta === undefined ? { json: '{}', truncated: false } : redactJson(rules, 'meta', meta, opts.limits.metaBytes);
     const metaJson = objectJson(m);
+    const change = changeInput === undefined ? undefined : recordChange(opts, changeInput);
     const id = uuidv7(timeMs);
     const level = opResult === 'success' ? 'info' : 'warn';
     const eventJson = jsonString(event);
-    const line = (request: string, metaText: string, truncated: boolean): string =>
+    const line = (request: string, metaText: string, truncated: boolean, changeText: string | undefined): string =>
       shared.head +
+      (changeText === undefined ? '' : `"change":${changeText},`) +
+      shared.durationMs +
       `"event":${eventJson},"from":${jsonString(input.from)},"http_method":${jsonString(httpMethod)},"http_request":${request},"http_status_code":${numberJson(status)},` +
       `"id":"${id}","level":"${level}","meta":${metaText}` +
       shared.middle +
       `"operation_result":"${opResult}","operation_type":${jsonString(input.operationType)}` +
       shared.tail +
       `"target":${recTarget}${end}"truncated":${truncated}${last}`;
-    let text = line(httpRequest, metaJson, sharedTruncated || m.truncated);
+    let text = line(httpRequest, metaJson, sharedTruncated || m.truncated || (change?.truncated ?? false), change?.json);
     const limit = opts.limits.recordBytes;
     if (text.length * 3 > limit && Buffer.byteLength(text) > limit) {
       // Over the limit: the body and meta go first (Kubernetes drops request and response objects).
       const shrunk = httpRequestJson('null', body.body_bytes, body.body_recorded === 'none' ? 'none' : 'truncated', body.body_type, headersJson, methodJson);
-      text = line(shrunk, '{}', true);
+      text = line(shrunk, '{}', true, change?.shrunk);
       const bytes = Buffer.byteLength(text);
       if (bytes > limit) return new OversizeRecord(bytes);
     }
@@ -148,9 +161,9 @@ export function buildEntries(opts: ResolvedOptions, input: RecordInput): Array<A
   const entries: Array<AuditEntry | OversizeRecord> = [];
   // Extra events come first: they happened during the call, the request record describes its end.
   for (const ev of ctx.events ?? ([] as PendingEvent[])) {
-    entries.push(write(ev.name, ev.meta, ev.result ?? result, ev.target ? targetJson(ev.target, opts) : target));
+    entries.push(write(ev.name, ev.meta, ev.result ?? result, ev.target ? targetJson(ev.target, opts) : target, ev.change));
   }
-  if (input.includeRequest) entries.push(write(REQUEST_EVENT, ctx.metaData, result, target));
+  if (input.includeRequest) entries.push(write(REQUEST_EVENT, ctx.metaData, result, target, ctx.changeData));
   return entries;
 }
 
@@ -170,7 +183,7 @@ function userAgentOf(ua: string | undefined, cap: number): string | null {
 }
 
 /** The target as JSON: its id, name and type as strings, redacted like everything else. */
-function targetJson(target: AuditTarget, opts: ResolvedOptions): string {
+export function targetJson(target: AuditTarget, opts: ResolvedOptions): string {
   const fields: Record<string, string> = {};
   for (const k of ['id', 'name', 'type'] as const) {
     const v: unknown = target[k];

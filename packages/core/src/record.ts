@@ -90,6 +90,8 @@ export interface RequestRecord extends RecordBase {
   target: AuditTarget | null;
   meta: JsonObject;
   truncated: boolean;
+  /** Present when the handler recorded what changed (`req.audit.change(before, after)`). */
+  change?: RecordedChange;
 }
 
 /** Written by a sink when room returns after it had to drop records (Mattermost's semantics, plus the count). */
@@ -104,7 +106,59 @@ export interface DroppedRecord extends RecordBase {
   reason: 'queue_full' | 'spool_full' | 'oversize' | 'closed';
 }
 
-export type AuditRecord = RequestRecord | DroppedRecord;
+/** `operation_result` of an event record: `attempt` is the write-ahead stage (Mattermost's status). */
+export type EventResult = OperationResult | 'attempt';
+
+/**
+ * The record of something that happened without an HTTP request: an application event, a command
+ * line run, a console statement, the trail's own lifecycle. It shares the request record's names
+ * for what both have (`from`, `source`, `operation_*`, `target`, `meta`); what only one kind of
+ * event has sits in an object of its own (`cli`, `console`, `lifecycle`). See docs/events.md.
+ */
+export interface EventRecord extends RecordBase {
+  from: string;
+  source: string | null;
+  source_verified: boolean;
+  operation_id: string;
+  operation_type: string;
+  operation_result: EventResult;
+  /** Shared by the records of one unit of work (an attempt and its outcome, a command run, a console session). */
+  request_id: string | null;
+  duration_ms: number | null;
+  /** The failure's code (an error's `code`, else its class name); never its message, which can hold secrets. */
+  error_code: string | null;
+  target: AuditTarget | null;
+  meta: JsonObject;
+  truncated: boolean;
+  change?: RecordedChange;
+  /** How the operator of a command line or console was established (see docs/cli.md). */
+  operator?: HostOperatorRecord;
+  cli?: JsonObject;
+  console?: JsonObject;
+  lifecycle?: JsonObject;
+  /** Console statements: the record may hold data the operator saw or typed. */
+  sensitive?: boolean;
+}
+
+/** What changed: both states redacted, and an RFC 6902 JSON Patch from one to the other. */
+export interface RecordedChange {
+  before: JsonValue;
+  after: JsonValue;
+  patch: JsonValue[];
+}
+
+export interface HostOperatorRecord {
+  /** Where `source` came from. */
+  via: 'login_uid' | 'sudo_user' | 'effective_user' | 'application';
+  /** The process's effective uid. */
+  uid: number | null;
+  /** The login uid of the session (survives sudo and su); null where the system has none. */
+  login_uid: number | null;
+  /** A name the operator gave (a flag, an environment variable): recorded, never trusted. */
+  asserted: string | null;
+}
+
+export type AuditRecord = RequestRecord | DroppedRecord | EventRecord;
 
 /** The marker for a request no route matched: never the raw URL, which may carry ids or secrets. */
 export const UNMATCHED_ROUTE = '<unmatched>';

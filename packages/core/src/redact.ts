@@ -21,9 +21,10 @@ import { hmacValue } from './hmac.js';
 export type RedactMode = 'mask' | 'remove' | 'hmac';
 
 /** Where a redacted value sits in the record; path rules start with one of these. */
-export type RedactRoot = 'body' | 'query' | 'bindings' | 'meta' | 'headers' | 'target';
+export type RedactRoot = 'body' | 'query' | 'bindings' | 'meta' | 'headers' | 'target' | 'state' | 'args';
 
-export const REDACT_ROOTS: readonly RedactRoot[] = ['body', 'query', 'bindings', 'meta', 'headers', 'target'];
+/** `state` is the before and after of a change (change.ts): one path rule covers both. `args`: a command's arguments and options (command-args.ts). */
+export const REDACT_ROOTS: readonly RedactRoot[] = ['body', 'query', 'bindings', 'meta', 'headers', 'target', 'state', 'args'];
 
 export const TRUNCATED_KEY = '$truncated';
 export const CIRCULAR = '[Circular]';

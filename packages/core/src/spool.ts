@@ -164,6 +164,46 @@ export class Spool {
     });
   }
 
+  /**
+   * Writes lines durably without the event loop, for a process that is ending (Auditor.closeSync):
+   * true once they are written and fsynced and counted; false, leaving nothing behind, when the
+   * spool is closed or full or the disk refuses. The segment is opened for appending, so an append
+   * still in the thread pool cannot interleave with these lines, only land before or after them.
+   */
+  appendSync(lines: readonly string[]): boolean {
+    if (this.#closed) return false;
+    if (lines.length === 0) return true;
+    let text = '';
+    for (const l of lines) text += l + '\n';
+    const buffer = Buffer.from(text, 'utf8');
+    if (!this.hasRoom(buffer.length)) return false;
+    let fd: number;
+    try {
+      fd = openSync(join(this.dir, segmentName(this.#writeSegment)), 'a', 0o600);
+    } catch {
+      return false;
+    }
+    const start = statSync(join(this.dir, segmentName(this.#writeSegment))).size;
+    try {
+      let offset = 0;
+      while (offset < buffer.length) offset += writeSync(fd, buffer, offset, buffer.length - offset);
+      fsyncSync(fd);
+    } catch {
+      try {
+        ftruncateSync(fd, start);
+      } catch {
+        // The process is ending; the caller reports the records lost.
+      }
+      return false;
+    } finally {
+      closeSync(fd);
+    }
+    this.#writeSize = start + buffer.length;
+    this.#entries += lines.length;
+    this.#bytes += buffer.length;
+    return true;
+  }
+
   /** Up to `max` entries from the read position, in order. */
   async take(max: number): Promise<SpoolEntry[]> {
     const out: SpoolEntry[] = [];

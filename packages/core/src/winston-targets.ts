@@ -17,6 +17,10 @@ export interface SinkTarget {
   /** A network destination: spooled to disk by default while it is down. */
   readonly network: boolean;
   write(batch: readonly AuditEntry[]): Promise<void>;
+  /** Synchronous write at process exit; false when the target cannot (see Auditor.closeSync). */
+  writeSync?(batch: readonly AuditEntry[]): boolean;
+  /** Opens the destination ahead of the first record (Auditor.ready). */
+  open?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -89,6 +93,16 @@ export class TransportTarget implements SinkTarget {
     if (transport.destroyed) return Promise.reject(new Error(`transport ${this.name} is destroyed`));
     // A plain Winston transport takes record objects: made from the lines here, and only here.
     return writeEach(batch, (entry, callback) => transport.write(entry.record, callback));
+  }
+
+  writeSync(batch: readonly AuditEntry[]): boolean {
+    const transport = this.#transport;
+    return isAuditTransport(transport) && !transport.destroyed ? transport.writeEntriesSync(batch) : false;
+  }
+
+  open(): Promise<void> {
+    const transport = this.#transport as { open?: () => Promise<void> };
+    return isAuditTransport(this.#transport) && typeof transport.open === 'function' ? transport.open() : Promise.resolve();
   }
 
   async close(): Promise<void> {
