@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../src/records.js';
 import { waitFor } from './helpers.js';
@@ -54,9 +54,17 @@ interface SinkStats {
   dropped: number;
 }
 
+/** Apps still running: a test that fails midway must not leave its app (and this file) running. */
+const running = new Set<ReturnType<typeof spawn>>();
+after(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 async function runApp(sink: string, max: number) {
   const script = fileURLToPath(new URL('./fixtures/load-app.ts', import.meta.url));
   const child = spawn(process.execPath, ['--expose-gc', '--import', import.meta.resolve('tsx'), script, sink, String(max)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   await waitFor(() => out.includes('listening'), 20_000, 'the app');
