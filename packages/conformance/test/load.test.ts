@@ -18,7 +18,10 @@ import { waitFor } from './helpers.js';
 /** A syslog receiver that reads slowly; it answers our FIN once it has read everything (confirmation). */
 async function slowPeer(pauseMs: number) {
   const chunks: Buffer[] = [];
+  const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     socket.on('data', (chunk) => {
       chunks.push(chunk);
       socket.pause();
@@ -44,7 +47,11 @@ async function slowPeer(pauseMs: number) {
       }
       return out;
     },
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        for (const socket of sockets) socket.destroy();
+      }),
   };
 }
 
@@ -122,6 +129,7 @@ describe('load through a slow sink', () => {
   ]) {
     it(scenario.name, async (t) => {
       const peer = await slowPeer(40);
+      t.after(() => peer.close());
       const app = await runApp(`syslog:${peer.port}`, scenario.max);
       const before = await app.stats();
       let retained = 0;
@@ -131,7 +139,6 @@ describe('load through a slow sink', () => {
       const latencies = await load(app.url, TOTAL, CONCURRENCY, measure);
       await measure();
       const final = await app.stop();
-      await peer.close();
       const received = peer.records();
       const requests = received.filter((r) => r.event === 'request').length;
       const noticed = received.filter((r) => r.event === 'audit.records_dropped').reduce((n, r) => n + r.dropped, 0);
