@@ -40,6 +40,7 @@ const SERVERS = {
     { variant: 'bare' },
     { variant: 'auditkit', marker: '"event":"request"' },
     { variant: 'auditkit-chain', marker: '"event":"request"' },
+    { variant: 'auditkit-store', marker: '"event":"request"', label: 'auditkit, file + SQLite store' },
     { variant: 'express-winston', marker: '"message":"HTTP POST', label: 'express-winston (body whitelisted, headers blacklisted)' },
     { variant: 'pino-http', marker: '"method":"POST"', label: 'pino-http (redact paths)' },
   ],

@@ -29,8 +29,17 @@ const auditOptions = async () => {
     }
     return { transports: [new Discard()] };
   }
+  if (variant === 'auditkit-store') {
+    // The file sink and, beside it, the SQLite store (its writer on a worker thread).
+    const [{ AuditFileTransport }, { openSqliteStore }] = await Promise.all([import('@auditkit/core'), import('@auditkit/store')]);
+    const store = await openSqliteStore({ path: join(logDir, 'store', 'audit.db') });
+    closeStore = () => store.close();
+    return { sinks: [new AuditFileTransport({ path: auditFile, maxFiles: 0 }), store.transport] };
+  }
   return { file: { path: auditFile, maxFiles: 0 } };
 };
+/** The store, for `auditkit-store`: closed after the auditor has flushed into it. */
+let closeStore = async () => {};
 
 /** What the server must flush before the driver counts the lines on disk. */
 let flush = async () => {};
@@ -43,7 +52,10 @@ async function mountAuditkit(app, pkg) {
   const { audit } = await import(pkg);
   const middleware = audit(await auditOptions());
   app.use(middleware);
-  flush = () => middleware.close({ timeoutMs: 60_000 });
+  flush = async () => {
+    await middleware.close({ timeoutMs: 60_000 });
+    await closeStore();
+  };
   auditStats = () => middleware.stats();
 }
 

@@ -2,10 +2,13 @@ import { parseArgs } from 'node:util';
 import { verifyAuditLog, type VerifyReport } from '@auditkit/core';
 import { keygen } from './keygen.js';
 import { formatReport } from './report.js';
+import { importCommand } from './store/import.js';
+import { reconcileCommand } from './store/reconcile.js';
 
 /**
  * `auditkit verify <files or dirs> --key public.jwk [--anchors <file>]... [--json] [--require-signed]`
  * `auditkit keygen [--out dir] [--name audit-signing] [--alg ed25519|es256] [--force]`
+ * `auditkit import|reconcile <files or dirs> --store <url>` (src/store/)
  *
  * Exit codes: 0 intact (warnings allowed), 1 problems found, 2 usage or input errors. Made for cron:
  * alert on a non-zero exit.
@@ -22,6 +25,11 @@ const USAGE = `usage:
       Exit 0 when intact, 1 when anything was tampered with or damaged, 2 on usage errors.
   auditkit keygen [--out <dir>] [--name audit-signing] [--alg ed25519|es256] [--force]
       Writes <name>.key (private, PKCS#8 PEM, 0600) and <name>.pub.jwk (public JWK).
+  auditkit import <files or directories...> --store <sqlite:file | postgres://…> [--max-age-days 92|none] [--json]
+      Loads audit files (.log, .jsonl, .gz; chained or not) into a store. Importing twice changes nothing.
+  auditkit reconcile <files or directories...> --store <url> [--max-age-days 92|none] [--max-records N|none] [--all-nodes] [--json]
+      Lists record ids in the files but not the store, and the reverse, within the store's retention window.
+      Exit 0 when they agree, 1 on any difference.
 `;
 
 interface Streams {
@@ -34,6 +42,8 @@ export async function main(argv: string[], io: Streams): Promise<number> {
   try {
     if (command === 'verify') return await verify(rest, io);
     if (command === 'keygen') return await generate(rest, io);
+    if (command === 'import') return await importCommand(rest, io);
+    if (command === 'reconcile') return await reconcileCommand(rest, io);
     if (command === '--help' || command === '-h' || command === 'help') {
       io.out.write(USAGE);
       return 0;

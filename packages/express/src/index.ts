@@ -100,3 +100,4 @@ export function audit(options?: AuditOptions): AuditMiddleware {
 }
 
 export default audit;
+export { auditLog, type AuditLogApiOptions, type AuditLogRouter } from './audit-log.js';

@@ -184,3 +184,4 @@ const plugin: FastifyPluginCallback<AuditOptions> = function auditkit(fastify, o
 /** The Fastify plugin. `await app.register(audit, options)`. */
 export const audit = fp(plugin, { name: '@auditkit/fastify', fastify: '5.x' });
 export default audit;
+export { auditLog, type AuditLogPluginOptions } from './audit-log.js';

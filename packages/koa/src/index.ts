@@ -128,3 +128,4 @@ export function audit(options?: AuditOptions): AuditMiddleware {
 }
 
 export default audit;
+export { auditLog, type AuditLogMiddleware, type AuditLogMiddlewareOptions } from './audit-log.js';

@@ -1,0 +1,55 @@
+import type { Context, Middleware, Next } from 'koa';
+import { createAuditLogApi, type AuditLogApiOptions } from '@auditkit/api';
+import { failOption, type Auditor } from '@auditkit/core';
+
+/**
+ * The audit query API as Koa middleware answering under `prefix`: it only translates. Streams are
+ * handed to Koa as the body, which pipes them and destroys them when the client goes away. Errors
+ * from your `authorize` are thrown to Koa's error handling.
+ *
+ * @example
+ * const audited = audit({ sinks: [{ transport: store.transport }] });
+ * app.use(audited);
+ * app.use(auditLog({ prefix: '/admin/audit', store, auditor: audited, authorize: (req) => adminOf(req.raw) }));
+ */
+
+export type AuditLogMiddlewareOptions = AuditLogApiOptions & {
+  /** Where the API answers, e.g. `/admin/audit`. */
+  prefix: string;
+};
+
+export interface AuditLogMiddleware extends Middleware {
+  readonly auditor: Auditor;
+  /** Ends open live streams; call it before closing the server. */
+  close(): Promise<void>;
+}
+
+export function auditLog(options: AuditLogMiddlewareOptions): AuditLogMiddleware {
+  const { prefix, ...apiOptions } = options ?? ({} as AuditLogMiddlewareOptions);
+  if (typeof prefix !== 'string' || !/^\/[^?#]*[^/?#]$/.test(prefix)) {
+    failOption('prefix', `must be a path such as "/admin/audit" (starting with /, not ending with /), got ${JSON.stringify(prefix)}`, "pass auditLog({ prefix: '/admin/audit', ... })");
+  }
+  const api = createAuditLogApi(apiOptions);
+
+  const middleware = async function auditLogApi(ctx: Context, next: Next): Promise<void> {
+    const path = ctx.path;
+    if (path !== prefix && !path.startsWith(prefix + '/')) return next();
+    const response = await api({
+      method: ctx.method,
+      path: path.slice(prefix.length) || '/',
+      query: ctx.querystring,
+      headers: ctx.req.headers,
+      remoteAddress: ctx.req.socket.remoteAddress,
+      requestId: (ctx as Partial<Context>).audit?.requestId,
+      raw: ctx,
+      url: ctx.originalUrl,
+    });
+    ctx.status = response.status;
+    ctx.set(response.headers);
+    ctx.body = response.stream ?? response.body ?? '';
+  };
+  return Object.defineProperties(middleware, {
+    auditor: { value: api.auditor, enumerable: true },
+    close: { value: api.close, enumerable: true },
+  }) as AuditLogMiddleware;
+}
