@@ -1,25 +1,25 @@
 import { hostname } from 'node:os';
 import winston from 'winston';
 import type TransportStream from 'winston-transport';
-import { AuthDetector, type AuthOptions, type HookFailure } from './auth.js';
-import { AuditConfigError } from './errors.js';
-import type { AuditFacts } from './facts.js';
-import { AuditFileTransport, type AuditFileOptions } from './file-transport.js';
-import { DEFAULT_MASKED_HEADERS } from './headers.js';
-import { checkPublicKey } from './jwt.js';
-import { Policy, type RouteRule } from './policy.js';
+import { AuthDetector, type AuthOptions, type HookFailure } from './auth/auth.js';
+import { AuditConfigError } from './shared/errors.js';
+import type { AuditFacts } from './capture/facts.js';
+import { AuditFileTransport, type AuditFileOptions } from './delivery/file-transport.js';
+import { DEFAULT_MASKED_HEADERS } from './record/headers.js';
+import { checkPublicKey } from './auth/jwt.js';
+import { Policy, type RouteRule } from './policy/policy.js';
 import {
   compileKeywords,
   compilePaths,
   parsePath,
   type RedactionRules,
   type RedactMode,
-} from './redact.js';
-import { Rfc3339Formatter, parseTimeOffset, type TimeOffset } from './clock.js';
-import { compileSourceIp, type SourceIpResolver, type TrustProxy } from './source-ip.js';
-import { isGlob } from './route-pattern.js';
-import { levelNamesFor } from './winston-targets.js';
-import type { SinkMode } from './channel.js';
+} from './redact/redact.js';
+import { Rfc3339Formatter, parseTimeOffset, type TimeOffset } from './shared/clock.js';
+import { compileSourceIp, type SourceIpResolver, type TrustProxy } from './capture/source-ip.js';
+import { isGlob } from './policy/route-pattern.js';
+import { levelNamesFor } from './delivery/winston-targets.js';
+import type { SinkMode } from './delivery/channel.js';
 import {
   booleanAt,
   describe,
@@ -32,7 +32,7 @@ import {
   stringAt,
   stringListAt,
   type Obj,
-} from './validate.js';
+} from './shared/validate.js';
 
 /** Redaction settings. Keys and headers add to the defaults unless `defaults: false`. */
 export interface RedactOptions {

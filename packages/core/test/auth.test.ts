@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, SignJWT } from 'jose';
-import { AuthDetector, fingerprint } from '../src/auth.js';
+import { AuthDetector, fingerprint } from '../src/auth/auth.js';
 
 const ISS = 'https://issuer.test';
 const AUD = 'api';

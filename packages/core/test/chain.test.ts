@@ -6,12 +6,12 @@ import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import canonicalize from 'canonicalize';
-import { canonicalJson } from '../src/canonical.js';
-import { linkHash } from '../src/chain.js';
-import { AuditEntry } from '../src/entry.js';
-import { AuditFault } from '../src/errors.js';
-import { AuditFileTransport, type AuditFileOptions } from '../src/file-transport.js';
-import { verifyAuditLog } from '../src/verify.js';
+import { canonicalJson } from '../src/shared/canonical.js';
+import { linkHash } from '../src/integrity/chain.js';
+import { AuditEntry } from '../src/record/entry.js';
+import { AuditFault } from '../src/shared/errors.js';
+import { AuditFileTransport, type AuditFileOptions } from '../src/delivery/file-transport.js';
+import { verifyAuditLog } from '../src/integrity/verify.js';
 
 /** RFC 8785 canonical JSON, and the hash chain the file sink writes with it. */
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileKeywords, compilePaths, keyWords, redactJson, type RedactionRules, type RedactRoot } from '../src/redact.js';
+import { compileKeywords, compilePaths, keyWords, redactJson, type RedactionRules, type RedactRoot } from '../src/redact/redact.js';
 import { DEFAULT_REDACT_KEYS } from '../src/options.js';
 
 function rules(overrides: Partial<RedactionRules> = {}, paths: Array<{ path: string; mode: 'mask' | 'remove' | 'hmac' }> = []): RedactionRules {
