@@ -275,3 +275,24 @@ describe('ts outside UTC', () => {
     assert.equal(ts, offset === 300 ? expected(time, -300, '-05:00') : expected(time, -240, '-04:00'));
   });
 });
+
+describe('default limits on a request record', () => {
+  it('user_agent: 1,024 characters are kept, 1,025 are cut to 1,024 and marked', async () => {
+    const { records } = await withApp('express', {}, async (app) => {
+      await request(app.url).post('/api/users/1').set('x-request-id', 'at-cap').set('user-agent', 'u'.repeat(1024)).send({});
+      await request(app.url).post('/api/users/2').set('x-request-id', 'over-cap').set('user-agent', 'v'.repeat(1025)).send({});
+    });
+    const by = Object.fromEntries(requestRecords(records).map((r) => [r.request_id, r.user_agent]));
+    assert.deepEqual(by, { 'at-cap': 'u'.repeat(1024), 'over-cap': 'v'.repeat(1024) + '…[truncated]' });
+  });
+
+  it('recordBytes: a record of about 99 KB keeps its body, one of about 104 KB loses it', async () => {
+    const { records } = await withApp('express', { limits: { bodyBytes: 400_000 } }, async (app) => {
+      await request(app.url).post('/echo').set('x-request-id', 'under').send({ note: 'a'.repeat(98_000) });
+      await request(app.url).post('/echo').set('x-request-id', 'over').send({ note: 'b'.repeat(103_000) });
+    });
+    const by = Object.fromEntries(requestRecords(records).map((r) => [r.request_id, r]));
+    assert.deepEqual([by.under!.http_request.body_recorded, (by.under!.http_request.body as { note: string }).note.length], ['full', 98_000]);
+    assert.deepEqual([by.over!.http_request.body_recorded, by.over!.http_request.body, by.over!.truncated], ['truncated', null, true]);
+  });
+});
