@@ -8,7 +8,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
-import type { AuthError } from './record.js';
+import type { AuthError } from '../model/record.js';
 
 /**
  * JWT handling through jose: decode always (to name the attempted operator, even on a 401), verify
