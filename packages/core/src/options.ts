@@ -20,6 +20,7 @@ import { compileSourceIp, type SourceIpResolver, type TrustProxy } from './captu
 import { isGlob } from './policy/route-pattern.js';
 import { levelNamesFor } from './delivery/winston-targets.js';
 import type { SinkMode } from './delivery/channel.js';
+import { compileSelect, type RecordSelector, type SinkSelect } from './delivery/sink-select.js';
 import {
   booleanAt,
   describe,
@@ -97,6 +98,8 @@ export interface SinkOptions {
   spool?: false | SpoolSettings;
   /** This sink's own queue settings. */
   queue?: QueueOptions;
+  /** Which records this sink takes (all when absent): `{ result: 'failure' }` for a pager. See docs/delivery.md. */
+  select?: SinkSelect;
 }
 
 export interface AuditOptions {
@@ -191,6 +194,7 @@ export interface ResolvedSink {
   /** `undefined`: use the default for the transport (spool network transports). */
   readonly spool: false | Required<SpoolSettings> | undefined;
   readonly queue: Required<QueueOptions>;
+  readonly select: RecordSelector | undefined;
 }
 
 export interface ResolvedOptions {
@@ -341,6 +345,7 @@ function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: Sink
       mode,
       spool: settings?.spool === undefined ? undefined : resolveSpool(settings.spool, `${where}.spool`, DEFAULT_SPOOL),
       queue: settings?.queue === undefined ? queue : resolveQueue(settings.queue, `${where}.queue`, queue),
+      select: compileSelect(settings?.select, `${where}.select`),
     });
   };
   if (raw.transports !== undefined) {
@@ -355,7 +360,7 @@ function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: Sink
     }
     raw.sinks.forEach((entry: unknown, i: number) => {
       if (isPlainObject(entry)) {
-        onlyKeys(entry, ['transport', 'mode', 'spool', 'queue'], `sinks[${i}]`);
+        onlyKeys(entry, ['transport', 'mode', 'spool', 'queue', 'select'], `sinks[${i}]`);
         addTransport(entry.transport, `sinks[${i}].transport`, entry);
       } else addTransport(entry, `sinks[${i}]`, undefined);
     });
@@ -370,7 +375,7 @@ function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: Sink
     } catch {
       fail('logger', 'has no level names for info, warning and error', 'create it with winston.config.npm.levels or winston.config.syslog.levels');
     }
-    sinks.push({ kind: 'logger', logger, mode: defaultMode, spool: false, queue });
+    sinks.push({ kind: 'logger', logger, mode: defaultMode, spool: false, queue, select: undefined });
   }
   if (sinks.length > 0) {
     if (raw.file !== undefined) fail('file', 'is only used when neither transports, sinks nor logger is given', 'add new AuditFileTransport({ path }) to transports instead');
@@ -381,7 +386,7 @@ function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: Sink
   else if (typeof raw.file === 'string' && raw.file.length > 0) fileOptions = { path: raw.file };
   else if (isPlainObject(raw.file)) fileOptions = raw.file as AuditFileOptions;
   else fail('file', `must be a path or file sink options, got ${describe(raw.file)}`, 'use "./log/audit.log" or { path, maxSize, maxFiles }');
-  sinks.push({ kind: 'transport', transport: new AuditFileTransport(fileOptions, 'file'), mode: defaultMode, spool: false, queue });
+  sinks.push({ kind: 'transport', transport: new AuditFileTransport(fileOptions, 'file'), mode: defaultMode, spool: false, queue, select: undefined });
   return sinks;
 }
 

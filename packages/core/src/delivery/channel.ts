@@ -3,6 +3,8 @@ import { AuditEntry } from '../record/entry.js';
 import type { DroppedRecord } from '../model/record.js';
 import type { Spool, SpoolEntry } from './spool.js';
 import type { SinkTarget } from './winston-targets.js';
+import type { RecordSelector } from './sink-select.js';
+import type { RecordHead } from '../record/entry.js';
 
 /**
  * One sink's delivery. Records wait in a bounded in-memory queue, or, while a network sink is down, in
@@ -23,7 +25,8 @@ import type { SinkTarget } from './winston-targets.js';
  *   `audit.records_dropped` record carrying the count goes out ahead of newer records. The auditor
  *   also relays the count to the other sinks (see drop-relay.ts), in case this one never recovers.
  *
- * At every moment: accepted = written + failed + queued + spooled.
+ * At every moment: accepted = written + failed + queued + spooled. Records the sink's `select` does
+ * not take are never offered to it (see sink-select.ts): they count in `skipped` and nowhere else.
  */
 
 export type SinkMode = 'async' | 'blocking' | 'strict';
@@ -37,6 +40,8 @@ export interface SinkStats {
   failed: number;
   /** Records turned away, never accepted: queue or spool full, oversize, or the sink closed. */
   dropped: number;
+  /** Records this sink's `select` does not take: never offered to it, so never accepted, dropped or failed here. */
+  skipped: number;
   /** Records waiting in memory now (in flight included): lost if the process dies. */
   queued: number;
   /** Records waiting in the spool now: on disk and fdatasync'd, they survive a crash. */
@@ -76,6 +81,8 @@ export interface ChannelConfig {
   retryMs: number;
   retryMaxMs: number;
   writeTimeoutMs: number;
+  /** Which records the sink takes; `undefined`: every record. */
+  select?: RecordSelector | undefined;
 }
 
 interface Waiter {
@@ -165,7 +172,8 @@ export class SinkChannel {
   /** Drops (and losses at close) not yet relayed to the other sinks, by reason. */
   #relay = new Map<DropReason, PendingDrop>();
   #progressWaiters: Array<() => void> = [];
-  readonly #stats = { accepted: 0, written: 0, failed: 0, dropped: 0, errors: 0, healthy: true, lastWriteAt: 0 };
+  readonly #stats = { accepted: 0, written: 0, failed: 0, dropped: 0, skipped: 0, errors: 0, healthy: true, lastWriteAt: 0 };
+  readonly #select: RecordSelector | undefined;
 
   constructor(target: SinkTarget, config: ChannelConfig, hooks: ChannelHooks, now: () => number) {
     this.name = target.name;
@@ -177,11 +185,22 @@ export class SinkChannel {
     this.#spool = config.spool;
     this.#hooks = hooks;
     this.#now = now;
+    this.#select = config.select;
     // A spool left by an earlier process is replayed first; new records queue behind it.
     const inherited = this.#spool?.entries ?? 0;
     this.#stats.accepted = inherited;
     this.#spoolActive = inherited > 0;
     if (this.#spoolActive) this.#schedule();
+  }
+
+  /**
+   * Whether this sink takes a record with these facts; one it does not take is counted as skipped, and
+   * the caller must not offer (or drop) it here. A record whose facts are unknown is taken.
+   */
+  selects(head: RecordHead | undefined): boolean {
+    if (this.#select === undefined || head === undefined || this.#select.takes(head)) return true;
+    this.#stats.skipped++;
+    return false;
   }
 
   /** strict admission: can a record be promised a place now? */

@@ -27,6 +27,15 @@ export type AuthError =
   | 'unknown_key';
 
 export type OperationResult = 'success' | 'failure';
+
+/**
+ * How much of a request its record holds (Kubernetes' audit levels, `audit_level` in the record):
+ * `metadata` who, what, when and the result, without headers or body; `request` also the request's
+ * headers and body (the default); `request-response` also the response body.
+ */
+export type DetailLevel = 'metadata' | 'request' | 'request-response';
+/** What a route rule can ask for: a level of detail, or `none` (no record, as `audit: false`). */
+export type RouteLevel = DetailLevel | 'none';
 export type AuditLevel = 'info' | 'warn' | 'error';
 
 /** How much of the request body the record holds. */
