@@ -135,7 +135,7 @@ export class Auditor extends EventEmitter implements ContextOwner {
       const target: SinkTarget = sink.kind === 'logger' ? new LoggerTarget(sink.logger!, onFault) : new TransportTarget(sink.transport!, name, onFault);
       const spool = this.#spoolFor(sink, target, name, i);
       const chained = sink.transport instanceof AuditFileTransport && sink.transport.settings.chain !== undefined;
-      summaries.push({ name, mode: sink.mode, spool: spool !== undefined, chained, ...(sink.select ? { select: sink.select.summary } : {}) });
+      summaries.push({ name, mode: sink.mode, spool: spool !== undefined, chained, ...(sink.select ? { select: sink.select.summary } : {}), ...(sink.fields ? { fields: sink.fields.names } : {}) });
       return new SinkChannel(
         target,
         {
@@ -144,6 +144,7 @@ export class Auditor extends EventEmitter implements ContextOwner {
           spool,
           maxInFlightBatches: target.maxInFlightBatches,
           select: sink.select,
+          fields: sink.fields,
         },
         hooks,
         nowMicros,

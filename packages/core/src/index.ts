@@ -32,6 +32,7 @@ export type { TrustProxy } from './capture/source-ip.js';
 export type { TimeOffset } from './shared/clock.js';
 export type { SinkStats } from './delivery/channel.js';
 export type { SinkSelect } from './delivery/sink-select.js';
+export type { SinkFieldValue } from './delivery/sink-fields.js';
 export {
   DROPPED_EVENT,
   REQUEST_EVENT,

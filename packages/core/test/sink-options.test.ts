@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { AuditConfigError, AuditFileTransport, createAuditor, type AuditOptions } from '../src/index.js';
+import { insertMembers } from '../src/delivery/sink-fields.js';
+import { RECORD_FIELD_NAMES } from '../src/model/record.js';
 
 /** What each sink gets is decided at construction: a mistake in a sink's select or fields throws there, naming it. */
 
@@ -45,4 +47,40 @@ describe('sinks[i].select', () => {
     });
     await auditor.close();
   });
+});
+
+describe('sinks[i].fields', () => {
+  it('refuses names a record uses, bad names and values that are not static scalars', () => {
+    rejects({ fields: { node: 'eu-1' } }, 'sinks[0].fields.node', /would overwrite the record's own "node" field/, /"node_label"/);
+    rejects({ fields: { hash: 'x' } }, 'sinks[0].fields.hash', /would overwrite/, /rename it/);
+    rejects({ fields: { audit_level: 'x' } }, 'sinks[0].fields.audit_level', /would overwrite/, /rename it/);
+    rejects({ fields: { 'cluster-id': 'x' } }, 'sinks[0].fields.cluster-id', /not a field name/, /"cluster_id"/);
+    rejects({ fields: { env: { name: 'prod' } } }, 'sinks[0].fields.env', /a string .* a finite number or a boolean, got an object/, /static value/);
+    rejects({ fields: { env: Number.NaN } }, 'sinks[0].fields.env', /finite number/, /static value/);
+    rejects({ fields: {} }, 'sinks[0].fields', /is empty/, /leave fields out/);
+    rejects({ fields: ['prod'] }, 'sinks[0].fields', /must be an object/, /environment: 'prod'/);
+  });
+
+  it('the reserved names cover every top-level field of the record schema', () => {
+    const schema = JSON.parse(readFileSync(new URL('../schema/audit-record.schema.json', import.meta.url), 'utf8')) as {
+      properties: Record<string, unknown>;
+      $defs: Record<string, { required?: string[]; properties?: Record<string, unknown> }>;
+    };
+    const names = new Set(Object.keys(schema.properties));
+    for (const [name, def] of Object.entries(schema.$defs)) if (name.endsWith('Record')) for (const n of Object.keys(def.properties ?? {})) names.add(n);
+    for (const n of names) assert.ok(RECORD_FIELD_NAMES.has(n), `${n} is reserved`);
+  });
+});
+
+describe('insertMembers keeps a line canonical', () => {
+  const cases: Array<[string, Array<[string, string]>, string]> = [
+    ['{"a":1,"c":{"b":"}","z":[1,{"y":2}]},"e":"x\\"y"}', [['b', '"B"'], ['d', '4'], ['f', 'true']], '{"a":1,"b":"B","c":{"b":"}","z":[1,{"y":2}]},"d":4,"e":"x\\"y","f":true}'],
+    ['{"m":1}', [['a', '0']], '{"a":0,"m":1}'],
+    ['{"m":1}', [['z', '0']], '{"m":1,"z":0}'],
+    ['{}', [['a', '0'], ['b', '1']], '{"a":0,"b":1}'],
+    ['{"A":1,"a":2}', [['B', '3'], ['_x', '4']], '{"A":1,"B":3,"_x":4,"a":2}'],
+  ];
+  for (const [line, members, expected] of cases) {
+    it(`${line} + ${members.map(([n]) => n).join(',')}`, () => assert.equal(insertMembers(line, members), expected));
+  }
 });

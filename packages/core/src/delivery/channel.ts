@@ -4,6 +4,7 @@ import type { DroppedRecord } from '../model/record.js';
 import type { Spool, SpoolEntry } from './spool.js';
 import type { SinkTarget } from './winston-targets.js';
 import type { RecordSelector } from './sink-select.js';
+import type { SinkFields } from './sink-fields.js';
 import type { RecordHead } from '../record/entry.js';
 
 /**
@@ -83,6 +84,8 @@ export interface ChannelConfig {
   writeTimeoutMs: number;
   /** Which records the sink takes; `undefined`: every record. */
   select?: RecordSelector | undefined;
+  /** Static fields added to every record this sink writes. */
+  fields?: SinkFields | undefined;
 }
 
 interface Waiter {
@@ -174,6 +177,7 @@ export class SinkChannel {
   #progressWaiters: Array<() => void> = [];
   readonly #stats = { accepted: 0, written: 0, failed: 0, dropped: 0, skipped: 0, errors: 0, healthy: true, lastWriteAt: 0 };
   readonly #select: RecordSelector | undefined;
+  readonly #fields: SinkFields | undefined;
 
   constructor(target: SinkTarget, config: ChannelConfig, hooks: ChannelHooks, now: () => number) {
     this.name = target.name;
@@ -186,6 +190,7 @@ export class SinkChannel {
     this.#hooks = hooks;
     this.#now = now;
     this.#select = config.select;
+    this.#fields = config.fields;
     // A spool left by an earlier process is replayed first; new records queue behind it.
     const inherited = this.#spool?.entries ?? 0;
     this.#stats.accepted = inherited;
@@ -229,7 +234,7 @@ export class SinkChannel {
     // Blocking and strict requests wait for their record, so they never drop it: the waiting requests bound memory.
     const limit = this.mode === 'async' && !reserved ? this.#queue.capacity - this.#reserved : Infinity;
     if (this.#queue.length >= limit) return this.#refuse('queue_full', waiter);
-    const entry: Entry = { entry: record, line: record.line, waiter, spooled: undefined, bytes: 0 };
+    const entry = this.#entryOf(record, waiter);
     if (this.#spoolActive) {
       if (!this.#spool!.hasRoom(this.#queueBytes + lineBytes(entry))) return this.#refuse('spool_full', waiter);
       this.#queueBytes += entry.bytes;
@@ -254,7 +259,7 @@ export class SinkChannel {
   /** Another sink's drop notice, relayed by the auditor; taken even while closing, past the queue's cap. */
   carry(record: AuditEntry): void {
     if (this.#stopped) return;
-    const entry: Entry = { entry: record, line: record.line, waiter: undefined, spooled: undefined, bytes: 0 };
+    const entry = this.#entryOf(record, undefined);
     if (this.#spoolActive) this.#queueBytes += lineBytes(entry);
     this.#queue.pushOver(entry);
     this.#stats.accepted++;
@@ -293,7 +298,7 @@ export class SinkChannel {
     this.#queueBytes = 0;
     const entries = left.flatMap((e) => (e.entry === undefined ? [] : [e.entry]));
     if (this.#pendingDrop) {
-      entries.push(this.#hooks.makeDroppedRecord(this.name, this.#pendingDrop));
+      entries.push(this.#entryOf(this.#hooks.makeDroppedRecord(this.name, this.#pendingDrop), undefined).entry!);
       this.#pendingDrop = undefined;
     }
     const out = { written: 0, spooled: 0, lost: 0 };
@@ -651,6 +656,12 @@ export class SinkChannel {
     );
   }
 
+  /** A record as this sink writes it: with the sink's static fields, when it has some, in the line it queues and spools. */
+  #entryOf(record: AuditEntry, waiter: Waiter | undefined): Entry {
+    const own = this.#fields === undefined ? record : this.#fields.apply(record);
+    return { entry: own, line: own.line, waiter, spooled: undefined, bytes: 0 };
+  }
+
   #notifyProgress(): void {
     const waiters = this.#progressWaiters;
     this.#progressWaiters = [];
@@ -693,8 +704,7 @@ export class SinkChannel {
   #flushDropNotice(): void {
     const drop = this.#pendingDrop;
     if (!drop || this.#stopped) return;
-    const record = this.#hooks.makeDroppedRecord(this.name, drop);
-    const entry: Entry = { entry: record, line: record.line, waiter: undefined, spooled: undefined, bytes: 0 };
+    const entry = this.#entryOf(this.#hooks.makeDroppedRecord(this.name, drop), undefined);
     // Records bound for the spool wait in the queue too: the notice needs room in both.
     if (this.#queue.length >= this.#queue.capacity) return;
     if (this.#spoolActive) {
