@@ -103,6 +103,7 @@ function completionFacts(reply: FastifyReply, res: ServerResponse, aborted: bool
     statusCode,
     aborted,
     headersSent: res.headersSent,
+    path: request.url,
   };
 }
 

@@ -45,6 +45,11 @@ export interface CompletionFacts {
   aborted: boolean;
   /** Whether response headers had been sent when the client went away. */
   headersSent: boolean;
+  /**
+   * The request's path as sent (the query may be left on: it is cut off). Recorded, masked and capped,
+   * only when no route matched (`route` undefined), so an auditor can tell what was attempted.
+   */
+  path?: string | undefined;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { attemptedPath } from './attempted-path.js';
 import type { AuthResult } from '../auth/auth.js';
 import { recordBody } from './body.js';
 import { recordChange, type ChangeInput } from '../change/change.js';
@@ -59,8 +60,8 @@ export function resultOf(facts: CompletionFacts, status: number): OperationResul
 }
 
 /** The `http_request` object: body first, then its description, headers and method (sorted keys). */
-function httpRequestJson(body: string, bytes: number | null, recorded: BodyRecorded, type: string | null, headers: string, method: string): string {
-  return `{"body":${body},"body_bytes":${bytes === null ? 'null' : bytes},"body_recorded":"${recorded}","body_type":${type === null ? 'null' : jsonString(type)},"headers":${headers},"method":${method}}`;
+function httpRequestJson(body: string, bytes: number | null, recorded: BodyRecorded, type: string | null, headers: string, method: string, path: string): string {
+  return `{"body":${body},"body_bytes":${bytes === null ? 'null' : bytes},"body_recorded":"${recorded}","body_type":${type === null ? 'null' : jsonString(type)},"headers":${headers},"method":${method}${path}}`;
 }
 
 /** The fields every record of one request shares, already as JSON text where they come from the request. */
@@ -84,7 +85,9 @@ export function buildEntries(opts: ResolvedOptions, input: RecordInput): Array<A
   const body = recordBody(facts.body, headers, rules, budget);
   const headersJson = recordHeaders(headers, opts.maskedHeaders, rules, rules.maskJson);
   const methodJson = jsonString(ctx.start.method);
-  const httpRequest = httpRequestJson(body.json, body.body_bytes, body.body_recorded, body.body_type, headersJson, methodJson);
+  // What was attempted, when no route says it (operation_id is then <unmatched>).
+  const pathJson = facts.route === undefined && typeof facts.path === 'string' ? `,"path":${jsonString(attemptedPath(facts.path, rules))}` : '';
+  const httpRequest = httpRequestJson(body.json, body.body_bytes, body.body_recorded, body.body_type, headersJson, methodJson, pathJson);
   const sharedTruncated = query.truncated || bindings.truncated || body.truncated;
 
   const status = statusOf(facts);
@@ -155,7 +158,7 @@ export function buildEntries(opts: ResolvedOptions, input: RecordInput): Array<A
     const limit = opts.limits.recordBytes;
     if (text.length * 3 > limit && Buffer.byteLength(text) > limit) {
       // Over the limit: the body and meta go first (Kubernetes drops request and response objects).
-      const shrunk = httpRequestJson('null', body.body_bytes, body.body_recorded === 'none' ? 'none' : 'truncated', body.body_type, headersJson, methodJson);
+      const shrunk = httpRequestJson('null', body.body_bytes, body.body_recorded === 'none' ? 'none' : 'truncated', body.body_type, headersJson, methodJson, pathJson);
       text = line(shrunk, '{}', true, change?.shrunk);
       const bytes = Buffer.byteLength(text);
       if (bytes > limit) return new OversizeRecord(bytes, head);
