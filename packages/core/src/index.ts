@@ -27,6 +27,7 @@ export { DEFAULT_MASKED_HEADERS } from './record/headers.js';
 export type { AuthOptions, ApiKeyOptions, SessionOptions } from './auth/auth.js';
 export type { JwtOptions, JwtVerifyOptions } from './auth/jwt.js';
 export type { RouteRule } from './policy/policy.js';
+export { checkRouteSetting } from './policy/route-setting.js';
 export type { RedactMode } from './redact/redact.js';
 export type { TrustProxy } from './capture/source-ip.js';
 export type { TimeOffset } from './shared/clock.js';

@@ -4,6 +4,7 @@ import fp from 'fastify-plugin';
 import {
   Auditor,
   STRICT_REFUSAL,
+  checkRouteSetting,
   watchNodeResponse,
   type AdapterBinding,
   type AuditContext,
@@ -133,7 +134,13 @@ const plugin: FastifyPluginCallback<AuditOptions> = function auditkit(fastify, o
   // the hooks below: Fastify adds a hook to every child context that already exists.
   let routeSettings = fastify.printRoutes() !== '(empty tree)';
   fastify.addHook('onRoute', (route) => {
-    if (route.config?.audit !== undefined) routeSettings = true;
+    const setting: unknown = route.config?.audit;
+    if (setting === undefined) return;
+    // Checked as options are: `audit: 'yes'` would otherwise be taken and do nothing. Throwing here
+    // makes the route's registration fail, naming the route.
+    const methods = Array.isArray(route.method) ? route.method.join(',') : route.method;
+    checkRouteSetting(setting, `route "${methods} ${route.url}" config.audit`);
+    routeSettings = true;
   });
   const policy = auditor.options.policy;
 
