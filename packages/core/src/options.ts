@@ -8,6 +8,8 @@ import { AuditFileTransport, type AuditFileOptions } from './delivery/file-trans
 import { DEFAULT_MASKED_HEADERS } from './record/headers.js';
 import { checkPublicKey } from './auth/jwt.js';
 import { Policy, type RouteRule } from './policy/policy.js';
+import { levelAt } from './policy/route-level.js';
+import type { DetailLevel } from './model/record.js';
 import {
   compileKeywords,
   compilePaths,
@@ -134,8 +136,10 @@ export interface AuditOptions {
   requestIdHeader?: string;
   /** Methods not audited unless a route says so. Default GET, HEAD, OPTIONS. */
   skipMethods?: readonly string[];
-  /** Per-route rules, first match wins: `{ route: '/reports/:id', methods: ['GET'], audit: true }`. */
+  /** Per-route rules, first match wins: `{ route: '/reports/:id', methods: ['GET'], audit: true, level: 'request-response' }`. */
   routes?: readonly RouteRule[];
+  /** How much an audited request's record holds unless its route says otherwise: `metadata`, `request` (default) or `request-response`. */
+  level?: DetailLevel;
   /** Skip `highFrequencyRoutes`. Default true. */
   ignoreHighFrequency?: boolean;
   /** Templates or globs skipped while ignoreHighFrequency is on. */
@@ -235,6 +239,7 @@ export const OPTION_NAMES = [
   'requestIdHeader',
   'skipMethods',
   'routes',
+  'level',
   'ignoreHighFrequency',
   'highFrequencyRoutes',
   'skip',
@@ -439,21 +444,23 @@ function resolvePolicy(raw: Obj): Policy {
       const option = `routes[${i}]`;
       const r = objectAt(rule, option)!;
       if (r === undefined) fail(option, 'must be an object', "use { route: '/users/:id', audit: false }");
-      onlyKeys(r, ['route', 'methods', 'audit', 'operationType'], option);
+      onlyKeys(r, ['route', 'methods', 'audit', 'operationType', 'level'], option);
       const route = stringAt(r.route, `${option}.route`, '', '/users/:id');
       if (route === '') fail(`${option}.route`, 'is required', "add route: '/users/:id' (a template or a glob)");
       checkRoutePattern(route, `${option}.route`);
       const audit = r.audit === undefined ? undefined : booleanAt(r.audit, `${option}.audit`, true);
       const operationType = r.operationType === undefined ? undefined : stringAt(r.operationType, `${option}.operationType`, '', 'users');
-      if (audit === undefined && operationType === undefined) {
-        fail(option, 'says nothing: it has neither audit nor operationType', 'add audit: true, audit: false or operationType');
+      const level = levelAt(r.level, `${option}.level`, true);
+      if (audit === undefined && operationType === undefined && level === undefined) {
+        fail(option, 'says nothing: it has neither audit, operationType nor level', "add audit: true, audit: false, operationType or level: 'metadata'");
       }
-      routes.push({
-        route,
-        methods: r.methods === undefined ? undefined : stringListAt(r.methods, `${option}.methods`, [], '["POST"]').map((m) => m.toUpperCase()),
-        audit,
-        operationType,
-      });
+      if (level === 'none' && audit === true) fail(option, "says both audit: true and level: 'none'", "keep one: level 'none' records nothing");
+      const methods = r.methods === undefined ? undefined : stringListAt(r.methods, `${option}.methods`, [], '["POST"]').map((m) => m.toUpperCase());
+      // A level says how much, not whether: on methods skipped by default it would never apply.
+      if (level !== undefined && level !== 'none' && audit === undefined && methods !== undefined && methods.every((m) => skipMethods.some((s) => s.toUpperCase() === m))) {
+        fail(option, `sets level '${level}' for ${methods.join(', ')}, which ${methods.length > 1 ? 'are' : 'is'} not audited by default, so it would never apply`, 'add audit: true to the rule');
+      }
+      routes.push({ route, methods, audit, operationType, level });
     });
   }
   return new Policy({
@@ -462,6 +469,7 @@ function resolvePolicy(raw: Obj): Policy {
     highFrequency,
     ignoreHighFrequency: booleanAt(raw.ignoreHighFrequency, 'ignoreHighFrequency', true),
     operationType: functionAt<(id: string) => string>(raw.operationType, 'operationType', '(operationId) => string'),
+    level: levelAt(raw.level, 'level', false),
   });
 }
 

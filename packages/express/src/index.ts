@@ -3,13 +3,15 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
   Auditor,
   STRICT_REFUSAL,
+  responseFacts,
   watchNodeResponse,
   withControls,
   type AuditorControls,
   type AdapterBinding,
   type AuditHandle,
   type AuditOptions,
-    type CompletionFacts,
+  type AuditContext,
+  type CompletionFacts,
 } from '@auditkit/core';
 import { holdResponse } from './hold-response.js';
 import { matchedRoute } from './route-template.js';
@@ -48,6 +50,21 @@ function refuse(res: ServerResponse): void {
   res.end(JSON.stringify(STRICT_REFUSAL.body));
 }
 
+const kSent = Symbol('auditkit.sent');
+type SentResponse = Response & { [kSent]?: unknown };
+
+/**
+ * Keeps what the handler answers through res.send (res.json and res.send of objects end there, already
+ * serialised), for a record made at level request-response. Only on a request the core says may need it.
+ */
+function keepSentBody(res: Response): void {
+  const send = res.send;
+  res.send = function send_(this: SentResponse, body?: unknown) {
+    this[kSent] = body;
+    return send.call(this, body);
+  } as Response['send'];
+}
+
 function completionFacts(req: Request, res: ServerResponse, aborted: boolean): CompletionFacts {
   const route = matchedRoute(req);
   let query: object | undefined;
@@ -65,6 +82,7 @@ function completionFacts(req: Request, res: ServerResponse, aborted: boolean): C
     statusCode: res.statusCode,
     aborted,
     headersSent: res.headersSent,
+    response: (req.audit as AuditContext | undefined)?.wantsResponseBody ? responseFacts((res as SentResponse)[kSent], (n) => res.getHeader(n)) : undefined,
   };
 }
 
@@ -89,6 +107,7 @@ export function audit(options?: AuditOptions): AuditMiddleware {
       return;
     }
     req.audit = ctx;
+    if (ctx.wantsResponseBody) keepSentBody(res);
     // A blocking or strict sink: the response goes out only once its record is written.
     if (auditor.holdsResponses && ctx.watching) {
       holdResponse(res, () => ctx.beforeSend(completionFacts(req, res, false)), refuse);

@@ -3,6 +3,7 @@ import type { Context, Middleware, Next } from 'koa';
 import {
   Auditor,
   STRICT_REFUSAL,
+  responseFacts,
   watchNodeResponse,
   withControls,
   type AuditorControls,
@@ -10,7 +11,7 @@ import {
   type AuditContext,
   type AuditHandle,
   type AuditOptions,
-    type CompletionFacts,
+  type CompletionFacts,
 } from '@auditkit/core';
 
 /**
@@ -91,6 +92,8 @@ function completionFacts(ctx: RoutedContext, res: ServerResponse, aborted: boole
     statusCode: res.statusCode,
     aborted,
     headersSent: res.headersSent,
+    // Koa keeps the body it sent on the context: handed over only when a record may need it.
+    response: (ctx.audit as AuditContext | undefined)?.wantsResponseBody ? responseFacts(ctx.body, (n) => res.getHeader(n)) : undefined,
   };
 }
 
