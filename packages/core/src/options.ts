@@ -21,6 +21,7 @@ import { Rfc3339Formatter, parseTimeOffset, type TimeOffset } from './shared/clo
 import { compileSourceIp, type SourceIpResolver, type TrustProxy } from './capture/source-ip.js';
 import { isGlob } from './policy/route-pattern.js';
 import { levelNamesFor } from './delivery/winston-targets.js';
+import { loggerLevelProblem, transportLevelProblem } from './delivery/winston-levels.js';
 import type { SinkMode } from './delivery/channel.js';
 import { compileSelect, type RecordSelector, type SinkSelect } from './delivery/sink-select.js';
 import { compileFields, type SinkFields, type SinkFieldValue } from './delivery/sink-fields.js';
@@ -120,7 +121,7 @@ export interface AuditOptions {
   success?: 'all' | 'any';
   /** Defaults for sink spools. */
   spool?: SpoolSettings;
-  /** A Winston logger to hand records to (its formats and transports apply). */
+  /** A Winston logger to hand records to (its formats and transports apply). Lent: `close()` never ends it. */
   logger?: winston.Logger;
   /** With neither transports nor logger: the JSON-lines file. Default `./log/audit.log`. */
   file?: string | AuditFileOptions;
@@ -341,10 +342,8 @@ function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: Sink
     if (!isTransport(t)) {
       fail(option, `is not a Winston transport (got ${describe(t)})`, 'pass an instance such as new winston.transports.Console()');
     }
-    const level = (t as { level?: unknown }).level;
-    if (typeof level === 'string' && level in winston.config.npm.levels && winston.config.npm.levels[level as 'info']! < winston.config.npm.levels.info) {
-      fail(option, `has level "${level}", which would silently drop audit records at level info`, 'remove the level or set it to "info"');
-    }
+    const levelProblem = transportLevelProblem(t as { level?: unknown; silent?: unknown }, winston.config.npm.levels);
+    if (levelProblem) fail(option, levelProblem, 'remove the level or set it to "info" (and leave silent unset)');
     const where = settings ? option.replace(/\.transport$/, '') : option;
     const mode = (settings?.mode ?? defaultMode) as SinkMode;
     if (!SINK_MODES.includes(mode)) fail(`${where}.mode`, `must be "async", "blocking" or "strict", got ${describe(settings?.mode)}`, 'pick one of "async", "blocking", "strict"');
@@ -380,10 +379,15 @@ function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: Sink
     if (!logger || typeof logger.write !== 'function' || typeof logger.end !== 'function' || !isPlainObject(logger.levels ?? null)) {
       fail('logger', 'is not a Winston logger', 'pass winston.createLogger({ ... })');
     }
+    let info: string;
     try {
-      levelNamesFor(logger.levels);
+      info = levelNamesFor(logger.levels).info;
     } catch {
       fail('logger', 'has no level names for info, warning and error', 'create it with winston.config.npm.levels or winston.config.syslog.levels');
+    }
+    const levelProblem = loggerLevelProblem(logger as never, info);
+    if (levelProblem) {
+      fail('logger', levelProblem, `create the logger (and at least one of its transports) at level "${info}" or lower, and add its transports before passing it`);
     }
     sinks.push({ kind: 'logger', logger, mode: defaultMode, spool: false, queue, select: undefined, fields: undefined });
   }
