@@ -6,8 +6,8 @@ import { Histogram, type HistogramAnswer } from './histogram.js';
 import { RecordList } from './list.js';
 import { LiveFeed } from './live.js';
 import type { AuditRecord } from './record.js';
-import { parseSearch } from './search.js';
-import { apiParams, boundsOf, cloneState, FILTER_NAMES, readUrl, writeUrl, type FilterName, type ViewState } from './state.js';
+import { formatSearch, parseSearch } from './search.js';
+import { apiParams, boundsOf, cloneState, FILTER_NAMES, READ_EVENTS, readUrl, writeUrl, type FilterName, type ViewState } from './state.js';
 import { fromLocalInput, toLocalInput, zoneLabel } from './time.js';
 
 // Before anything can read or copy the address: the token leaves the URL.
@@ -16,12 +16,9 @@ adoptToken();
 const PAGE_SIZE = 50;
 const mask = document.querySelector<HTMLMetaElement>('meta[name="auditkit-mask"]')?.content ?? '******';
 
-/** Filters that have a field of their own in the form; the others show as removable chips. */
+/** Filters that have a field of their own in the form; the search box carries the others as qualifiers. */
 const FORM_FIELDS: Partial<Record<FilterName, string>> = { from: 'f-from', source: 'f-source', source_ip: 'f-ip', operation_id: 'f-operation', operation_result: 'f-result' };
-const CHIP_LABELS: Partial<Record<FilterName, string>> = {
-  node: 'node', operation_type: 'type', http_status_code: 'status', http_method: 'method', gte_duration_ms: 'duration ≥', lte_duration_ms: 'duration ≤',
-  request_id: 'request', event: 'event', target_type: 'target type', target_id: 'target id',
-};
+const FIELD_FILTERS = new Set<FilterName>(['from', 'source', 'source_ip', 'operation_id', 'operation_result', 'target_type', 'target_id']);
 
 let state: ViewState = readUrl(location.search);
 let nextCursor: string | null = null;
@@ -36,6 +33,7 @@ const rangeSelect = byId<HTMLSelectElement>('range');
 const gteInput = byId<HTMLInputElement>('gte');
 const lteInput = byId<HTMLInputElement>('lte');
 const targetInput = byId<HTMLInputElement>('f-target');
+const readsBox = byId<HTMLInputElement>('f-reads');
 const status = byId('status');
 const more = byId<HTMLButtonElement>('more');
 const liveButton = byId<HTMLButtonElement>('live');
@@ -175,7 +173,10 @@ function fillForm(): void {
   const tt = state.filters.get('target_type');
   const ti = state.filters.get('target_id');
   targetInput.value = tt === undefined ? '' : ti === undefined ? tt : `${tt}/${ti}`;
-  search.value = state.filters.get('q') ?? '';
+  // Filters without a field of their own are written into the search box as qualifiers.
+  const targetInBox = tt === undefined && ti !== undefined;
+  search.value = formatSearch(state.filters, targetInBox ? new Set([...FIELD_FILTERS].filter((f) => f !== 'target_id')) : FIELD_FILTERS);
+  readsBox.checked = state.reads;
   rangeSelect.value = state.range === 'all' ? 'all' : state.range;
   if (rangeSelect.value !== state.range) {
     rangeSelect.appendChild(el('option', { value: state.range }, state.range === 'all' ? 'All time' : state.range));
@@ -184,17 +185,6 @@ function fillForm(): void {
   form.classList.toggle('is-custom', state.range === 'custom');
   gteInput.value = state.gte === undefined ? '' : toLocalInput(state.gte, state.zone);
   lteInput.value = state.lte === undefined ? '' : toLocalInput(state.lte, state.zone);
-  const chips = byId('chips');
-  clear(chips);
-  for (const name of FILTER_NAMES) {
-    const label = CHIP_LABELS[name];
-    const value = state.filters.get(name);
-    if (label === undefined || value === undefined) continue;
-    if ((name === 'target_type' || name === 'target_id') && tt !== undefined) continue;
-    chips.appendChild(
-      el('span', { class: 'chip-filter' }, `${label}: `, el('b', {}, value), el('button', { type: 'button', 'data-remove': name, 'aria-label': `Remove ${label} filter`, title: 'Remove' }, '×')),
-    );
-  }
   const at = Date.now();
   zoneButton.textContent = state.zone === 'utc' ? 'UTC' : `Local ${zoneLabel('local', at)}`;
   byId('time-head').textContent = `Time (${zoneLabel(state.zone, at)})`;
@@ -216,6 +206,8 @@ function setStatus(text: string): void {
 function readForm(): ViewState {
   const next = cloneState(state);
   const parsed = parseSearch(search.value);
+  // The box holds every filter without a field: what it no longer says is no longer filtered.
+  for (const name of FILTER_NAMES) if (!FIELD_FILTERS.has(name)) next.filters.delete(name);
   for (const [name, id] of Object.entries(FORM_FIELDS) as Array<[FilterName, string]>) {
     const v = byId<HTMLInputElement | HTMLSelectElement>(id).value.trim();
     if (v === '') next.filters.delete(name);
@@ -232,6 +224,7 @@ function readForm(): ViewState {
   for (const [name, v] of parsed.filters) next.filters.set(name, v);
   if (parsed.text === '') next.filters.delete('q');
   else next.filters.set('q', parsed.text);
+  next.reads = readsBox.checked;
   next.range = rangeSelect.value;
   if (next.range === 'custom') {
     next.gte = fromLocalInput(gteInput.value, state.zone);
@@ -261,7 +254,7 @@ form.addEventListener('submit', (e) => {
   e.preventDefault();
   navigate(readForm());
 });
-for (const id of ['range', 'f-from', 'f-operation', 'f-result']) {
+for (const id of ['range', 'f-from', 'f-operation', 'f-result', 'f-reads']) {
   byId(id).addEventListener('change', () => {
     if (id === 'range' && rangeSelect.value === 'custom') {
       const now = Date.now();
@@ -273,13 +266,6 @@ for (const id of ['range', 'f-from', 'f-operation', 'f-result']) {
     navigate(readForm());
   });
 }
-byId('chips').addEventListener('click', (e) => {
-  const name = (e.target as HTMLElement).closest<HTMLButtonElement>('button[data-remove]')?.dataset.remove as FilterName | undefined;
-  if (name === undefined) return;
-  const next = cloneState(state);
-  next.filters.delete(name);
-  navigate(next);
-});
 
 // ---- paging, detail, live, export, zone, theme ----
 
@@ -298,6 +284,7 @@ function liveParams(): URLSearchParams {
   // Presets only bound the past: everything that arrives now is inside them.
   const p = new URLSearchParams();
   for (const [name, value] of state.filters) p.set(name, value);
+  if (!state.reads && !state.filters.has('event')) p.set('event', READ_EVENTS);
   if (state.range === 'custom') {
     if (state.gte !== undefined) p.set('gte_created_at', String(state.gte));
     if (state.lte !== undefined) p.set('lte_created_at', String(state.lte));

@@ -20,6 +20,27 @@ const QUALIFIERS: Readonly<Record<string, FilterName | 'target' | 'duration'>> =
   duration: 'duration', gte_duration_ms: 'gte_duration_ms', lte_duration_ms: 'lte_duration_ms',
 };
 
+/** The short name the search box writes a filter under (the filters without a field of their own). */
+const SHORT: Partial<Record<FilterName, string>> = {
+  node: 'node', operation_type: 'type', http_status_code: 'status', http_method: 'method', request_id: 'request', event: 'event',
+  gte_duration_ms: 'duration', lte_duration_ms: 'duration', target_type: 'target_type', target_id: 'target_id',
+  from: 'from', source: 'source', source_ip: 'ip', operation_id: 'op', operation_result: 'result',
+};
+
+/** The search box's text for filters (those `skip` leaves out have a field of their own) and free text. */
+export function formatSearch(filters: ReadonlyMap<FilterName, string>, skip: ReadonlySet<FilterName>): string {
+  const words: string[] = [];
+  for (const [name, value] of filters) {
+    const key = SHORT[name];
+    if (name === 'q' || key === undefined || skip.has(name)) continue;
+    const v = name === 'gte_duration_ms' ? `>=${value}` : name === 'lte_duration_ms' ? `<=${value}` : value;
+    words.push(`${key}:${/[\s"]/.test(v) ? `"${v.replace(/"/g, '')}"` : v}`);
+  }
+  const q = filters.get('q');
+  if (q !== undefined && q !== '') words.push(q);
+  return words.join(' ');
+}
+
 export interface ParsedSearch {
   filters: Map<FilterName, string>;
   text: string;

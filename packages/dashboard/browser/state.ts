@@ -22,11 +22,18 @@ export interface ViewState {
   gte: number | undefined;
   lte: number | undefined;
   zone: 'local' | 'utc';
+  /**
+   * Show the trail's own read records (`audit.log.view`, `audit.log.export`)? Off by default: every
+   * view of this page writes several, and a free-text search would find its own reads.
+   */
+  reads: boolean;
   open: string | undefined;
 }
 
+export const READ_EVENTS = '!audit.log.view,audit.log.export';
+
 export function emptyState(): ViewState {
-  return { filters: new Map(), range: DEFAULT_RANGE, gte: undefined, lte: undefined, zone: 'local', open: undefined };
+  return { filters: new Map(), range: DEFAULT_RANGE, gte: undefined, lte: undefined, zone: 'local', reads: false, open: undefined };
 }
 
 export function cloneState(s: ViewState): ViewState {
@@ -49,6 +56,7 @@ export function readUrl(search: string): ViewState {
     s.lte = lte;
   } else if (range !== null && (range in PRESETS || range === 'all')) s.range = range;
   s.zone = p.get('tz') === 'utc' ? 'utc' : 'local';
+  s.reads = p.get('reads') === 'show';
   const open = p.get('id');
   if (open !== null && open !== '') s.open = open;
   return s;
@@ -65,6 +73,7 @@ export function writeUrl(s: ViewState): string {
     if (s.lte !== undefined) p.set('lte_created_at', new Date(s.lte).toISOString());
   } else if (s.range !== DEFAULT_RANGE) p.set('range', s.range);
   if (s.zone === 'utc') p.set('tz', 'utc');
+  if (s.reads) p.set('reads', 'show');
   if (s.open !== undefined) p.set('id', s.open);
   const q = p.toString();
   return q === '' ? location.pathname : `${location.pathname}?${q}`;
@@ -84,6 +93,7 @@ export function boundsOf(s: ViewState, now: number): { gte: number | undefined; 
 export function apiParams(s: ViewState, now: number, withUpper = false): URLSearchParams {
   const p = new URLSearchParams();
   for (const [name, value] of s.filters) if (value !== '') p.set(name, value);
+  if (!s.reads && !s.filters.has('event')) p.set('event', READ_EVENTS);
   const { gte, lte } = boundsOf(s, now);
   if (gte !== undefined) p.set('gte_created_at', String(Math.floor(gte)));
   if (lte !== undefined) p.set('lte_created_at', String(Math.floor(lte)));

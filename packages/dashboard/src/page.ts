@@ -42,6 +42,7 @@ export function pageHtml(title: string, mask: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <meta name="color-scheme" content="light dark">
+<link rel="icon" href="data:,">
 <meta name="auditkit-mask" content="${escapeHtml(mask)}">
 <title>${t}</title>
 <link rel="stylesheet" href="assets/${STYLESHEET}">
@@ -74,8 +75,8 @@ export function pageHtml(title: string, mask: string): string {
     <label>Operation<select id="f-operation" name="operation_id"><option value="">Any</option></select></label>
     <label>Result<select id="f-result" name="operation_result"><option value="">Any</option><option value="success">Success</option><option value="failure">Failure</option><option value="attempt">Attempt</option></select></label>
     <label>Target<input id="f-target" name="target" spellcheck="false" placeholder="user/42"></label>
+    <label class="check"><input id="f-reads" name="reads" type="checkbox"> Reads of the log</label>
   </div>
-  <div id="chips" class="chips" aria-label="Other filters"></div>
 </form>
 <main>
   <section class="histogram" aria-label="Records over time"><div id="histogram"></div><p class="hint">Drag over the chart to narrow the time range.</p></section>
