@@ -31,6 +31,8 @@ export type { RedactMode } from './redact/redact.js';
 export type { TrustProxy } from './capture/source-ip.js';
 export type { TimeOffset } from './shared/clock.js';
 export type { SinkStats } from './delivery/channel.js';
+export type { SinkSelect } from './delivery/sink-select.js';
+export type { SinkFieldValue } from './delivery/sink-fields.js';
 export {
   DROPPED_EVENT,
   REQUEST_EVENT,

@@ -3,6 +3,9 @@ import { AuditEntry } from '../record/entry.js';
 import type { DroppedRecord } from '../model/record.js';
 import type { Spool, SpoolEntry } from './spool.js';
 import type { SinkTarget } from './winston-targets.js';
+import type { RecordSelector } from './sink-select.js';
+import type { SinkFields } from './sink-fields.js';
+import type { RecordHead } from '../record/entry.js';
 
 /**
  * One sink's delivery. Records wait in a bounded in-memory queue, or, while a network sink is down, in
@@ -23,7 +26,8 @@ import type { SinkTarget } from './winston-targets.js';
  *   `audit.records_dropped` record carrying the count goes out ahead of newer records. The auditor
  *   also relays the count to the other sinks (see drop-relay.ts), in case this one never recovers.
  *
- * At every moment: accepted = written + failed + queued + spooled.
+ * At every moment: accepted = written + failed + queued + spooled. Records the sink's `select` does
+ * not take are never offered to it (see sink-select.ts): they count in `skipped` and nowhere else.
  */
 
 export type SinkMode = 'async' | 'blocking' | 'strict';
@@ -37,6 +41,8 @@ export interface SinkStats {
   failed: number;
   /** Records turned away, never accepted: queue or spool full, oversize, or the sink closed. */
   dropped: number;
+  /** Records this sink's `select` does not take: never offered to it, so never accepted, dropped or failed here. */
+  skipped: number;
   /** Records waiting in memory now (in flight included): lost if the process dies. */
   queued: number;
   /** Records waiting in the spool now: on disk and fdatasync'd, they survive a crash. */
@@ -76,6 +82,10 @@ export interface ChannelConfig {
   retryMs: number;
   retryMaxMs: number;
   writeTimeoutMs: number;
+  /** Which records the sink takes; `undefined`: every record. */
+  select?: RecordSelector | undefined;
+  /** Static fields added to every record this sink writes. */
+  fields?: SinkFields | undefined;
 }
 
 interface Waiter {
@@ -165,7 +175,9 @@ export class SinkChannel {
   /** Drops (and losses at close) not yet relayed to the other sinks, by reason. */
   #relay = new Map<DropReason, PendingDrop>();
   #progressWaiters: Array<() => void> = [];
-  readonly #stats = { accepted: 0, written: 0, failed: 0, dropped: 0, errors: 0, healthy: true, lastWriteAt: 0 };
+  readonly #stats = { accepted: 0, written: 0, failed: 0, dropped: 0, skipped: 0, errors: 0, healthy: true, lastWriteAt: 0 };
+  readonly #select: RecordSelector | undefined;
+  readonly #fields: SinkFields | undefined;
 
   constructor(target: SinkTarget, config: ChannelConfig, hooks: ChannelHooks, now: () => number) {
     this.name = target.name;
@@ -177,11 +189,23 @@ export class SinkChannel {
     this.#spool = config.spool;
     this.#hooks = hooks;
     this.#now = now;
+    this.#select = config.select;
+    this.#fields = config.fields;
     // A spool left by an earlier process is replayed first; new records queue behind it.
     const inherited = this.#spool?.entries ?? 0;
     this.#stats.accepted = inherited;
     this.#spoolActive = inherited > 0;
     if (this.#spoolActive) this.#schedule();
+  }
+
+  /**
+   * Whether this sink takes a record with these facts; one it does not take is counted as skipped, and
+   * the caller must not offer (or drop) it here. A record whose facts are unknown is taken.
+   */
+  selects(head: RecordHead | undefined): boolean {
+    if (this.#select === undefined || head === undefined || this.#select.takes(head)) return true;
+    this.#stats.skipped++;
+    return false;
   }
 
   /** strict admission: can a record be promised a place now? */
@@ -210,7 +234,7 @@ export class SinkChannel {
     // Blocking and strict requests wait for their record, so they never drop it: the waiting requests bound memory.
     const limit = this.mode === 'async' && !reserved ? this.#queue.capacity - this.#reserved : Infinity;
     if (this.#queue.length >= limit) return this.#refuse('queue_full', waiter);
-    const entry: Entry = { entry: record, line: record.line, waiter, spooled: undefined, bytes: 0 };
+    const entry = this.#entryOf(record, waiter);
     if (this.#spoolActive) {
       if (!this.#spool!.hasRoom(this.#queueBytes + lineBytes(entry))) return this.#refuse('spool_full', waiter);
       this.#queueBytes += entry.bytes;
@@ -235,7 +259,7 @@ export class SinkChannel {
   /** Another sink's drop notice, relayed by the auditor; taken even while closing, past the queue's cap. */
   carry(record: AuditEntry): void {
     if (this.#stopped) return;
-    const entry: Entry = { entry: record, line: record.line, waiter: undefined, spooled: undefined, bytes: 0 };
+    const entry = this.#entryOf(record, undefined);
     if (this.#spoolActive) this.#queueBytes += lineBytes(entry);
     this.#queue.pushOver(entry);
     this.#stats.accepted++;
@@ -274,7 +298,7 @@ export class SinkChannel {
     this.#queueBytes = 0;
     const entries = left.flatMap((e) => (e.entry === undefined ? [] : [e.entry]));
     if (this.#pendingDrop) {
-      entries.push(this.#hooks.makeDroppedRecord(this.name, this.#pendingDrop));
+      entries.push(this.#entryOf(this.#hooks.makeDroppedRecord(this.name, this.#pendingDrop), undefined).entry!);
       this.#pendingDrop = undefined;
     }
     const out = { written: 0, spooled: 0, lost: 0 };
@@ -632,6 +656,12 @@ export class SinkChannel {
     );
   }
 
+  /** A record as this sink writes it: with the sink's static fields, when it has some, in the line it queues and spools. */
+  #entryOf(record: AuditEntry, waiter: Waiter | undefined): Entry {
+    const own = this.#fields === undefined ? record : this.#fields.apply(record);
+    return { entry: own, line: own.line, waiter, spooled: undefined, bytes: 0 };
+  }
+
   #notifyProgress(): void {
     const waiters = this.#progressWaiters;
     this.#progressWaiters = [];
@@ -674,8 +704,7 @@ export class SinkChannel {
   #flushDropNotice(): void {
     const drop = this.#pendingDrop;
     if (!drop || this.#stopped) return;
-    const record = this.#hooks.makeDroppedRecord(this.name, drop);
-    const entry: Entry = { entry: record, line: record.line, waiter: undefined, spooled: undefined, bytes: 0 };
+    const entry = this.#entryOf(this.#hooks.makeDroppedRecord(this.name, drop), undefined);
     // Records bound for the spool wait in the queue too: the notice needs room in both.
     if (this.#queue.length >= this.#queue.capacity) return;
     if (this.#spoolActive) {

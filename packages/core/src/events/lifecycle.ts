@@ -21,6 +21,10 @@ export interface SinkSummary {
   mode: string;
   spool: boolean;
   chained: boolean;
+  /** The sink's selection, when it takes only some records: a changed filter changes the digest. */
+  select?: Readonly<Record<string, readonly string[]>>;
+  /** Names of the static fields the sink adds (their values may be secret, so they are not summarised). */
+  fields?: readonly string[];
 }
 
 export function configSummary(raw: AuditOptions | undefined, opts: ResolvedOptions, sinks: readonly SinkSummary[]): JsonObject {
@@ -30,7 +34,7 @@ export function configSummary(raw: AuditOptions | undefined, opts: ResolvedOptio
   const count = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
   const rules = opts.redaction;
   return {
-    sinks: sinks.map((s) => ({ name: s.name, mode: s.mode, spool: s.spool, chained: s.chained })),
+    sinks: sinks.map((s) => ({ name: s.name, mode: s.mode, spool: s.spool, chained: s.chained, ...(s.select ? { select: { ...s.select } as JsonObject } : {}), ...(s.fields ? { fields: [...s.fields] } : {}) })),
     success: opts.success,
     redaction: {
       defaults: redact.defaults !== false,

@@ -27,6 +27,15 @@ export type AuthError =
   | 'unknown_key';
 
 export type OperationResult = 'success' | 'failure';
+
+/**
+ * How much of a request its record holds (Kubernetes' audit levels, `audit_level` in the record):
+ * `metadata` who, what, when and the result, without headers or body; `request` also the request's
+ * headers and body (the default); `request-response` also the response body.
+ */
+export type DetailLevel = 'metadata' | 'request' | 'request-response';
+/** What a route rule can ask for: a level of detail, or `none` (no record, as `audit: false`). */
+export type RouteLevel = DetailLevel | 'none';
 export type AuditLevel = 'info' | 'warn' | 'error';
 
 /** How much of the request body the record holds. */
@@ -165,3 +174,23 @@ export const UNMATCHED_ROUTE = '<unmatched>';
 
 export const REQUEST_EVENT = 'request';
 export const DROPPED_EVENT = 'audit.records_dropped';
+
+/**
+ * Every top-level name a record can carry, chain fields included: a sink's static fields may not
+ * use one (a test checks this list against schema/audit-record.schema.json).
+ */
+export const RECORD_FIELD_NAMES: ReadonlySet<string> = new Set([
+  // every record, and the chain of a tamper-evident file
+  'id', 'time', 'ts', 'level', 'event', 'node', 'chain', 'seq', 'prev_hash', 'hash',
+  // request records
+  'request_id', 'from', 'source', 'source_verified', 'source_ip', 'auth_type', 'auth_error', 'user_agent',
+  'operation_id', 'operation_type', 'operation_result', 'http_method', 'http_status_code', 'duration_ms',
+  'aborted', 'query_string', 'bindings', 'http_request', 'http_response', 'audit_level', 'target', 'meta',
+  'truncated', 'change',
+  // drop notices
+  'sink', 'dropped', 'first_dropped_at', 'last_dropped_at', 'reason',
+  // event records
+  'error_code', 'operator', 'cli', 'console', 'lifecycle', 'sensitive',
+  // checkpoints and chain starts
+  'checkpoint', 'checkpoint_every', 'checkpoint_interval_ms', 'break', 'kid', 'link', 'file', 'final', 'records', 'signature',
+]);

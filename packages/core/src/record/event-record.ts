@@ -106,14 +106,6 @@ export function buildEventEntry(opts: ResolvedOptions, input: EventRecordInput):
   const truncated = meta.truncated || (change?.truncated ?? false) || input.extrasTruncated === true;
   let line = lineOf(members, truncated);
   const limit = opts.limits.recordBytes;
-  if (line.length * 3 > limit && Buffer.byteLength(line) > limit) {
-    // Over the limit: meta and the states go first, as the body and meta of a request record do.
-    members.meta = '{}';
-    if (change) members.change = change.shrunk;
-    line = lineOf(members, true);
-    const bytes = Buffer.byteLength(line);
-    if (bytes > limit) return new OversizeRecord(bytes);
-  }
   const head: EventRecordHead = {
     id,
     time,
@@ -127,6 +119,14 @@ export function buildEventEntry(opts: ResolvedOptions, input: EventRecordInput):
     operation_result: input.result,
     request_id: input.requestId,
   };
+  if (line.length * 3 > limit && Buffer.byteLength(line) > limit) {
+    // Over the limit: meta and the states go first, as the body and meta of a request record do.
+    members.meta = '{}';
+    if (change) members.change = change.shrunk;
+    line = lineOf(members, true);
+    const bytes = Buffer.byteLength(line);
+    if (bytes > limit) return new OversizeRecord(bytes, head);
+  }
   return new AuditEntry(line, head);
 }
 

@@ -2,7 +2,7 @@ import type { AuthResult } from '../auth/auth.js';
 import { recordBody } from './body.js';
 import { recordChange, type ChangeInput } from '../change/change.js';
 import type { AuditContext, PendingEvent } from '../capture/context.js';
-import { AuditEntry, type RequestRecordHead } from './entry.js';
+import { AuditEntry, type RecordHead, type RequestRecordHead } from './entry.js';
 import type { CompletionFacts } from '../capture/facts.js';
 import { recordHeaders } from './headers.js';
 import { uuidv7 } from '../shared/ids.js';
@@ -36,7 +36,11 @@ export interface RecordInput {
 
 /** A record over `limits.recordBytes` even without its body and meta: it is dropped and counted. */
 export class OversizeRecord {
-  constructor(readonly bytes: number) {}
+  /** `head`: the record's top-level facts, so that a sink whose `select` would not take it does not count it dropped. */
+  constructor(
+    readonly bytes: number,
+    readonly head?: RecordHead,
+  ) {}
 }
 
 /** Status recorded for a client that left before any response was sent (nginx's convention). */
@@ -131,15 +135,6 @@ export function buildEntries(opts: ResolvedOptions, input: RecordInput): Array<A
       `"operation_result":"${opResult}","operation_type":${jsonString(input.operationType)}` +
       shared.tail +
       `"target":${recTarget}${end}"truncated":${truncated}${last}`;
-    let text = line(httpRequest, metaJson, sharedTruncated || m.truncated || (change?.truncated ?? false), change?.json);
-    const limit = opts.limits.recordBytes;
-    if (text.length * 3 > limit && Buffer.byteLength(text) > limit) {
-      // Over the limit: the body and meta go first (Kubernetes drops request and response objects).
-      const shrunk = httpRequestJson('null', body.body_bytes, body.body_recorded === 'none' ? 'none' : 'truncated', body.body_type, headersJson, methodJson);
-      text = line(shrunk, '{}', true, change?.shrunk);
-      const bytes = Buffer.byteLength(text);
-      if (bytes > limit) return new OversizeRecord(bytes);
-    }
     const head: RequestRecordHead = {
       id,
       time: input.timeMicros,
@@ -147,6 +142,7 @@ export function buildEntries(opts: ResolvedOptions, input: RecordInput): Array<A
       level,
       event,
       node: opts.node,
+      from: input.from,
       request_id: input.requestId,
       source,
       source_ip: input.sourceIp,
@@ -155,6 +151,15 @@ export function buildEntries(opts: ResolvedOptions, input: RecordInput): Array<A
       http_status_code: status,
       operation_result: opResult,
     };
+    let text = line(httpRequest, metaJson, sharedTruncated || m.truncated || (change?.truncated ?? false), change?.json);
+    const limit = opts.limits.recordBytes;
+    if (text.length * 3 > limit && Buffer.byteLength(text) > limit) {
+      // Over the limit: the body and meta go first (Kubernetes drops request and response objects).
+      const shrunk = httpRequestJson('null', body.body_bytes, body.body_recorded === 'none' ? 'none' : 'truncated', body.body_type, headersJson, methodJson);
+      text = line(shrunk, '{}', true, change?.shrunk);
+      const bytes = Buffer.byteLength(text);
+      if (bytes > limit) return new OversizeRecord(bytes, head);
+    }
     return new AuditEntry(text, head);
   };
 
