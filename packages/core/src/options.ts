@@ -1,25 +1,27 @@
 import { hostname } from 'node:os';
 import winston from 'winston';
 import type TransportStream from 'winston-transport';
-import { AuthDetector, type AuthOptions, type HookFailure } from './auth.js';
-import { AuditConfigError } from './errors.js';
-import type { AuditFacts } from './facts.js';
-import { AuditFileTransport, type AuditFileOptions } from './file-transport.js';
-import { DEFAULT_MASKED_HEADERS } from './headers.js';
-import { checkPublicKey } from './jwt.js';
-import { Policy, type RouteRule } from './policy.js';
+import { AuthDetector, type AuthOptions, type HookFailure } from './auth/auth.js';
+import { AuditConfigError } from './shared/errors.js';
+import type { AuditFacts } from './capture/facts.js';
+import { AuditFileTransport, type AuditFileOptions } from './delivery/file-transport.js';
+import { DEFAULT_MASKED_HEADERS } from './record/headers.js';
+import { checkPublicKey } from './auth/jwt.js';
+import { Policy, type RouteRule } from './policy/policy.js';
 import {
   compileKeywords,
   compilePaths,
   parsePath,
   type RedactionRules,
   type RedactMode,
-} from './redact.js';
-import { Rfc3339Formatter, parseTimeOffset, type TimeOffset } from './clock.js';
-import { compileSourceIp, type SourceIpResolver, type TrustProxy } from './source-ip.js';
-import { isGlob } from './route-pattern.js';
-import { levelNamesFor } from './winston-targets.js';
-import type { SinkMode } from './channel.js';
+} from './redact/redact.js';
+import { Rfc3339Formatter, parseTimeOffset, type TimeOffset } from './shared/clock.js';
+import { compileSourceIp, type SourceIpResolver, type TrustProxy } from './capture/source-ip.js';
+import { isGlob } from './policy/route-pattern.js';
+import { levelNamesFor } from './delivery/winston-targets.js';
+import type { SinkMode } from './delivery/channel.js';
+import { compileSelect, type RecordSelector, type SinkSelect } from './delivery/sink-select.js';
+import { compileFields, type SinkFields, type SinkFieldValue } from './delivery/sink-fields.js';
 import {
   booleanAt,
   describe,
@@ -32,7 +34,7 @@ import {
   stringAt,
   stringListAt,
   type Obj,
-} from './validate.js';
+} from './shared/validate.js';
 
 /** Redaction settings. Keys and headers add to the defaults unless `defaults: false`. */
 export interface RedactOptions {
@@ -97,6 +99,10 @@ export interface SinkOptions {
   spool?: false | SpoolSettings;
   /** This sink's own queue settings. */
   queue?: QueueOptions;
+  /** Which records this sink takes (all when absent): `{ result: 'failure' }` for a pager. See docs/delivery.md. */
+  select?: SinkSelect;
+  /** Static fields added to every record this sink writes: `{ environment: 'prod', cluster: 'eu-1' }`. Redacted; names a record uses are refused. */
+  fields?: Readonly<Record<string, SinkFieldValue>>;
 }
 
 export interface AuditOptions {
@@ -191,6 +197,8 @@ export interface ResolvedSink {
   /** `undefined`: use the default for the transport (spool network transports). */
   readonly spool: false | Required<SpoolSettings> | undefined;
   readonly queue: Required<QueueOptions>;
+  readonly select: RecordSelector | undefined;
+  readonly fields: SinkFields | undefined;
 }
 
 export interface ResolvedOptions {
@@ -293,7 +301,7 @@ export function resolveOptions(input: AuditOptions | undefined, onHookFailure: H
     lifecycle: booleanAt(raw.lifecycle, 'lifecycle', false),
   };
   // Sinks last: opening the default file is a side effect, so it waits until everything else is valid.
-  return Object.freeze({ ...resolved, sinks: resolveSinks(raw, queue, strict ? 'strict' : 'async') });
+  return Object.freeze({ ...resolved, sinks: resolveSinks(raw, queue, strict ? 'strict' : 'async', resolved.redaction) });
 }
 
 const DEFAULT_QUEUE: Required<QueueOptions> = { max: 10_000, batch: 256, retryMs: 100, retryMaxMs: 5000, writeTimeoutMs: 10_000 };
@@ -322,7 +330,7 @@ function resolveSpool(value: unknown, option: string, base: Required<SpoolSettin
   };
 }
 
-function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: SinkMode): ResolvedSink[] {
+function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: SinkMode, redaction: RedactionRules): ResolvedSink[] {
   const sinks: ResolvedSink[] = [];
   const addTransport = (t: unknown, option: string, settings: Obj | undefined): void => {
     if (!isTransport(t)) {
@@ -341,6 +349,8 @@ function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: Sink
       mode,
       spool: settings?.spool === undefined ? undefined : resolveSpool(settings.spool, `${where}.spool`, DEFAULT_SPOOL),
       queue: settings?.queue === undefined ? queue : resolveQueue(settings.queue, `${where}.queue`, queue),
+      select: compileSelect(settings?.select, `${where}.select`),
+      fields: compileFields(settings?.fields, `${where}.fields`, redaction),
     });
   };
   if (raw.transports !== undefined) {
@@ -355,7 +365,7 @@ function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: Sink
     }
     raw.sinks.forEach((entry: unknown, i: number) => {
       if (isPlainObject(entry)) {
-        onlyKeys(entry, ['transport', 'mode', 'spool', 'queue'], `sinks[${i}]`);
+        onlyKeys(entry, ['transport', 'mode', 'spool', 'queue', 'select', 'fields'], `sinks[${i}]`);
         addTransport(entry.transport, `sinks[${i}].transport`, entry);
       } else addTransport(entry, `sinks[${i}]`, undefined);
     });
@@ -370,7 +380,7 @@ function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: Sink
     } catch {
       fail('logger', 'has no level names for info, warning and error', 'create it with winston.config.npm.levels or winston.config.syslog.levels');
     }
-    sinks.push({ kind: 'logger', logger, mode: defaultMode, spool: false, queue });
+    sinks.push({ kind: 'logger', logger, mode: defaultMode, spool: false, queue, select: undefined, fields: undefined });
   }
   if (sinks.length > 0) {
     if (raw.file !== undefined) fail('file', 'is only used when neither transports, sinks nor logger is given', 'add new AuditFileTransport({ path }) to transports instead');
@@ -381,7 +391,7 @@ function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: Sink
   else if (typeof raw.file === 'string' && raw.file.length > 0) fileOptions = { path: raw.file };
   else if (isPlainObject(raw.file)) fileOptions = raw.file as AuditFileOptions;
   else fail('file', `must be a path or file sink options, got ${describe(raw.file)}`, 'use "./log/audit.log" or { path, maxSize, maxFiles }');
-  sinks.push({ kind: 'transport', transport: new AuditFileTransport(fileOptions, 'file'), mode: defaultMode, spool: false, queue });
+  sinks.push({ kind: 'transport', transport: new AuditFileTransport(fileOptions, 'file'), mode: defaultMode, spool: false, queue, select: undefined, fields: undefined });
   return sinks;
 }
 

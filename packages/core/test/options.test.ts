@@ -89,7 +89,7 @@ describe('options are validated once, at construction', () => {
 
   it('opens no file when another option is invalid', () => {
     const other = join(dir, 'never', 'audit.log');
-    assert.throws(() => createAuditor({ file: other, queue: { max: -1 } }));
+    assert.throws(() => createAuditor({ file: other, queue: { max: -1 } }), (err: unknown) => err instanceof AuditConfigError && err.option === 'queue.max');
     assert.equal(existsSync(other), false);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Policy, defaultOperationType } from '../src/policy.js';
-import { globToRegExp, normalizeTemplate } from '../src/route-pattern.js';
+import { Policy, defaultOperationType } from '../src/policy/policy.js';
+import { globToRegExp, normalizeTemplate } from '../src/policy/route-pattern.js';
 
 const policy = (extra: Partial<ConstructorParameters<typeof Policy>[0]> = {}) =>
   new Policy({ skipMethods: ['GET', 'HEAD', 'OPTIONS'], routes: [], highFrequency: ['/health', '/**/heartbeat'], ignoreHighFrequency: true, operationType: undefined, ...extra });

@@ -16,10 +16,11 @@ import {
 /**
  * auditkit for Fastify 5, wrapped with fastify-plugin so its hook covers the whole application.
  * Fastify knows the route template (`routeOptions.url`, prefixes included) and the route's config at
- * `onRequest`, so a request no rule can audit costs one method check (register auditkit before your
- * routes: then it learns from `onRoute` which routes carry their own `config.audit`). Completion is read from the raw
- * response, as in the other adapters: Fastify's own onRequestAbort misses a client that leaves after
- * its body has arrived.
+ * `onRequest`, so a request no rule can audit costs one method check (when auditkit is registered
+ * before the routes, it learns from `onRoute` which ones carry their own `config.audit`; routes
+ * registered earlier, in plugins or not, are audited too). Completion is read from the raw response,
+ * as in the other adapters: Fastify's own onRequestAbort misses a client that leaves after its body
+ * has arrived.
  *
  * @example
  * import Fastify from 'fastify';
@@ -56,18 +57,20 @@ interface RouteFacts {
 }
 
 type AuditedRequest = FastifyRequest & {
-  [kContext]: AuditContext<FastifyReply> | null;
-  [kReply]: FastifyReply | null;
-  [kRoute]: RouteFacts | null;
+  [kContext]: AuditContext<FastifyReply> | null | undefined;
+  [kReply]: FastifyReply | null | undefined;
+  [kRoute]: RouteFacts | null | undefined;
 };
 
 /**
  * The route's template and audit setting, read once per request: `request.routeOptions` builds a
- * fresh object on every access.
+ * fresh object on every access. The slots are read with `== null`: a plugin registered before
+ * auditkit built its request class then, without auditkit's decorated slots (Fastify copies value
+ * decorators into each context's class when the context is created), so there they start undefined.
  */
 function routeOf(request: FastifyRequest): RouteFacts {
   const req = request as AuditedRequest;
-  if (req[kRoute] === null) {
+  if (req[kRoute] == null) {
     const options = request.routeOptions;
     req[kRoute] = { url: options.url, setting: options.config?.audit };
   }
@@ -125,7 +128,8 @@ const plugin: FastifyPluginCallback<AuditOptions> = function auditkit(fastify, o
   }
 
   // Whether some route's own config may switch auditing on. Routes registered before this plugin
-  // cannot be seen, so then every request reads its route's config.
+  // cannot be seen, so then every request reads its route's config. Their requests still pass through
+  // the hooks below: Fastify adds a hook to every child context that already exists.
   let routeSettings = fastify.printRoutes() !== '(empty tree)';
   fastify.addHook('onRoute', (route) => {
     if (route.config?.audit !== undefined) routeSettings = true;
