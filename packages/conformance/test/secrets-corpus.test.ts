@@ -67,13 +67,24 @@ function scrub(text: string): string {
     .replaceAll(` ${process.pid} `, ' ');
 }
 
+/**
+ * Whether `text` holds `form`. A short form (a PIN, a CVV) must stand alone, between characters that
+ * are not letters or digits, as a recorded value does (`"7391"`): inside a longer number it is a
+ * coincidence, not a leak.
+ */
+function holds(text: string, form: string): boolean {
+  if (form.length >= 8) return text.includes(form);
+  const escaped = form.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![A-Za-z0-9])${escaped}(?![A-Za-z0-9])`).test(text);
+}
+
 /** Case id -> the sinks where one of its needles was found. */
 function leaks(run: Run): Record<string, string[]> {
   const scrubbed = Object.entries(run.outputs).map(([sink, text]) => [sink, scrub(text)] as const);
   const found: Record<string, string[]> = {};
   for (const c of SECRETS) {
     const forms = [c.secret, ...(c.also ?? [])].flatMap(encodings);
-    const where = scrubbed.filter(([, text]) => forms.some((f) => text.includes(f))).map(([sink]) => sink);
+    const where = scrubbed.filter(([, text]) => forms.some((f) => holds(text, f))).map(([sink]) => sink);
     if (where.length > 0) found[c.id] = where;
   }
   return found;

@@ -1,3 +1,4 @@
+import { hasCandidate } from './candidate.js';
 import { ibanValid, luhnValid } from './checksums.js';
 
 /**
@@ -8,9 +9,9 @@ import { ibanValid, luhnValid } from './checksums.js';
  * `postgres://app:******@db:5432/prod` still says which database, and a certificate bundled with a
  * key stays readable.
  *
- * Cost: most strings hold no candidate, and for them the whole check is one pass of `CANDIDATE`, a
- * set of literal prefixes (`eyJ`, `ghp_`, `sk_live_`, `://…@`, `?…=`, a run of 13 digits, ...). Only a
- * string that has one pays for the detectors (docs/benchmarks-redaction.md).
+ * Cost: most strings hold no candidate, and for them the whole check is the prefix scan of
+ * candidate.ts, a loop over the characters without any regular expression. Only a string that has a
+ * candidate pays for the detectors (docs/benchmarks-redaction.md).
  */
 
 /** What a detector needs from the rules: the mask, and which query parameter names are secret. */
@@ -21,10 +22,6 @@ export interface SecretContext {
 
 /** Strings shorter than this cannot hold any of the formats below. */
 const MIN_LENGTH = 9;
-
-/** The prefix scan: a string without any of these holds nothing the detectors would mask. */
-const CANDIDATE =
-  /eyJ|gh[pousr]_|github_pat_|glpat-|[rs]k_(?:live|test)_|whsec_|sk-|xox[abposr]-|hooks\.slack\.com|npm_|A(?:KIA|SIA|BIA|CCA|Iza)|SG\.|-----BEGIN|:\/\/[^\s/@]*@|[?&][^\s=&?]+=|[2-6]\d(?:[ -]?\d){11}|\d{3}-\d\d-\d{4}|[A-Z]{2}\d\d ?[A-Z0-9]{4}|[Ss][Ee][Cc][Rr][Ee][Tt]_?[Aa][Cc][Cc][Ee][Ss][Ss]/;
 
 const NOT_ALNUM_BEFORE = '(?<![A-Za-z0-9])';
 const NOT_ALNUM_AFTER = '(?![A-Za-z0-9])';
@@ -93,7 +90,7 @@ function decodeName(name: string): string {
  * when there is none, so callers can compare by identity.
  */
 export function maskSecrets(s: string, ctx: SecretContext): string {
-  if (s.length < MIN_LENGTH || !CANDIDATE.test(s)) return s;
+  if (s.length < MIN_LENGTH || !hasCandidate(s)) return s;
   const mask = ctx.mask;
   let out = s.replace(DETECT, (match: string, ...args: unknown[]) => {
     const g = args[args.length - 1] as Groups;
