@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -7,6 +8,7 @@ import { AuditConfigError, createAuditor, type AuditOptions } from '../src/index
 import { resolveOptions, type ResolvedOptions } from '../src/options.js';
 import { Fingerprinter } from '../src/redact/fingerprint.js';
 import { redactJson, type RedactRoot } from '../src/redact/redact.js';
+import { DEFAULT_HEADER_WORDS, DEFAULT_MASKED_HEADERS, DEFAULT_QUERY_KEYS, DEFAULT_REDACT_KEYS } from '../src/redact/names.js';
 import { maskSecrets } from '../src/redact/secrets/detectors.js';
 
 /**
@@ -217,5 +219,19 @@ describe('options', () => {
     });
     // The rules for every other route are unchanged.
     assert.deepEqual(recorded('body', { params: ['ada'] }, o), { params: ['ada'] });
+  });
+});
+
+describe('docs/options.md', () => {
+  const text = readFileSync(fileURLToPath(new URL('../../../docs/options.md', import.meta.url)), 'utf8');
+  it('lists every default name: keywords, query names, masked headers, header words', () => {
+    const missing = [...DEFAULT_REDACT_KEYS, ...DEFAULT_QUERY_KEYS, ...DEFAULT_MASKED_HEADERS, ...DEFAULT_HEADER_WORDS].filter((name) => !text.includes('`' + name + '`'));
+    assert.deepEqual(missing, []);
+  });
+  it('lists every detector and says what redaction cannot catch', () => {
+    for (const heading of ['### Value detectors', '### What no rule can know: recipes', '### What redaction cannot catch']) assert.ok(text.includes(heading), heading);
+    for (const detector of ['JWT', 'GitHub', 'GitLab', 'Stripe', 'OpenAI', 'Slack', 'npm', 'AWS', 'Google', 'SendGrid', 'PEM private keys', 'URL credentials', 'URL queries', 'Cards', 'IBANs', 'US SSNs']) {
+      assert.ok(text.includes(`| ${detector} |`), detector);
+    }
   });
 });
