@@ -524,6 +524,7 @@ function resolveRouteRedaction(input: unknown, mode: RedactMode, basePaths: Read
     const methods = rule.methods === undefined ? undefined : new Set(stringListAt(rule.methods, `${at}.methods`, [], '["POST"]').map((m) => m.toUpperCase()));
     const body = rule.body === undefined ? undefined : stringListAt(rule.body, `${at}.body`, [], '["operationName", "variables"]');
     const paths = resolvePathRules(rule.paths, `${at}.paths`, mode);
+    if (base.hmacKey === undefined && paths.some((p) => p.mode === 'hmac')) fail('redact.hmacKey', `is required because ${at}.paths uses mode "hmac"`, 'set redact.hmacKey to a secret of at least 16 bytes (e.g. process.env.AUDIT_HMAC_KEY)');
     if (body === undefined && paths.length === 0) fail(at, 'has neither body nor paths, so it changes nothing', 'add body: [keys to keep] or paths: ["bindings.id"]');
     const allow: Array<{ path: string; mode: RedactMode | 'keep' }> = body === undefined ? [] : [{ path: 'body.*', mode: base.defaultMode ?? 'mask' }, ...body.map((k) => ({ path: `body.${k}`, mode: 'keep' as const }))];
     const pattern = compilePattern(route);
