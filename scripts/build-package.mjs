@@ -1,5 +1,6 @@
 // Builds the package in the current directory: ESM (.js) and CommonJS (.cjs) with type declarations
 // for both, so every package loads with `import` and with `require`.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -37,6 +38,13 @@ function upToDate() {
       return Math.max(max, e.isDirectory() ? newest(path) : statSync(path).mtimeMs);
     }, 0);
   return Math.max(newest('src'), statSync('package.json').mtimeMs) < builtAt;
+}
+
+// A package may name a script that makes sources first in package.json `buildFirst` (the dashboard
+// bundles its browser code into a module the server code imports).
+if (manifest.buildFirst) {
+  const result = spawnSync(process.execPath, [manifest.buildFirst], { stdio: 'inherit' });
+  if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
 const { build } = await import('tsup');
