@@ -87,3 +87,19 @@ describe('createDashboard()', () => {
     }
   });
 });
+
+describe('docs/dashboard.md and the package agree', () => {
+  const doc = readFileSync(new URL('../../../docs/dashboard.md', import.meta.url), 'utf8');
+
+  it('documents every option and the exact Content-Security-Policy', () => {
+    for (const name of ['title', 'mask']) assert.match(doc, new RegExp('^\\| `' + name + '` \\|', 'm'), name);
+    assert.ok(doc.replace(/\s+/g, ' ').includes(CONTENT_SECURITY_POLICY), 'the CSP as sent');
+  });
+
+  it('shows the three screenshots it names, which are committed', () => {
+    for (const shot of ['list', 'detail', 'dark']) {
+      assert.match(doc, new RegExp(`\\(dashboard/${shot}\\.png\\)`));
+      assert.ok(readFileSync(new URL(`../../../docs/dashboard/${shot}.png`, import.meta.url)).length > 10_000, shot);
+    }
+  });
+});
