@@ -193,15 +193,20 @@ export async function dashboardScenario(t: TestContext, browser: Browser, target
       assert.equal(params(page).get('target_id'), '42');
     });
 
-    await t.test('live mode appends a record made after the page loaded', async () => {
-      await page.goto(`${target.pageUrl}?operation_type=configs`);
-      await waitForRows(page, 0);
-      await page.click('#live');
+    await t.test('live mode appends a record made after the page loaded, keeping the reader in place', async () => {
+      await page.goto(target.pageUrl);
+      await waitForRows(page, 50);
+      await page.evaluate(() => window.scrollTo(0, 700));
+      const anchor = await page.$eval('#rows tr:nth-child(30)', (row) => ({ id: row.getAttribute('data-id')!, top: row.getBoundingClientRect().top }));
+      // The keyboard, not a click: clicking the button would scroll it into view first.
+      await page.keyboard.press('l');
       await page.waitForFunction(() => document.getElementById('live')!.dataset.state === 'open');
       await target.makeRecord();
-      await waitForRows(page, 1);
+      await waitForRows(page, 51);
       assert.match((await page.textContent('#rows tr.fresh'))!, /configs/);
       assert.match((await page.textContent('#status'))!, /1 new/);
+      const top = await page.$eval(`#rows tr[data-id="${anchor.id}"]`, (row) => row.getBoundingClientRect().top);
+      assert.ok(Math.abs(top - anchor.top) < 1, `the row read moved from ${anchor.top} to ${top}`);
       await page.click('#live');
     });
 
