@@ -390,6 +390,7 @@ function showFailure(err: unknown): void {
     showNotice(err.status === 401 ? 'Not signed in: the audit log refused this page (401). Sign in, or open the address with its token again.' : 'You may not read the audit log (403).');
     return;
   }
+  setStatus('');
   if (err instanceof ApiFailure) showNotice(`The audit log refused the query: ${err.message}`);
   else if ((err as Error)?.name !== 'AbortError') showNotice(`Could not reach the audit log: ${(err as Error)?.message ?? String(err)}`);
 }
