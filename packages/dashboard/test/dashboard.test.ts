@@ -60,5 +60,12 @@ for (const framework of FRAMEWORKS) {
       assert.equal(asset.status, 401);
       assert.deepEqual(await none.json(), { code: 'unauthenticated', message: 'Sign in to read the audit log.' });
     });
+
+    it('sends the mount without its trailing slash to the page, keeping the query', async () => {
+      const res = await fetch(`${mounted.app.url}/admin/audit?source=alice`, { headers: { cookie: 'session=auditor' }, redirect: 'manual' });
+      assert.equal(res.status, 308);
+      assert.equal(res.headers.get('location'), 'audit/?source=alice');
+      assert.equal(new URL(res.headers.get('location')!, `${mounted.app.url}/admin/audit`).href, `${mounted.pageUrl}?source=alice`);
+    });
   });
 }
