@@ -22,7 +22,7 @@ export interface HistogramAnswer {
 
 export class Histogram {
   #plot: uPlot | undefined;
-  #zone: Zone = 'local';
+  #look = '';
   #observer: ResizeObserver;
 
   constructor(
@@ -36,13 +36,15 @@ export class Histogram {
   show(answer: HistogramAnswer, zone: Zone): void {
     const xs = answer.buckets.map((b) => b.start / 1e6);
     const data: uPlot.AlignedData = [xs, answer.buckets.map((b) => b.total), answer.buckets.map((b) => b.failures)];
-    if (this.#plot !== undefined && this.#zone === zone) {
+    const style = getComputedStyle(document.documentElement);
+    // The colours are the theme's: a chart drawn for the other theme is drawn again.
+    const look = `${zone}|${style.getPropertyValue('--bg')}`;
+    if (this.#plot !== undefined && this.#look === look) {
       this.#plot.setData(data);
       return;
     }
     this.#plot?.destroy();
-    this.#zone = zone;
-    const style = getComputedStyle(document.documentElement);
+    this.#look = look;
     const colour = (name: string, fallback: string): string => style.getPropertyValue(name).trim() || fallback;
     const bars = uPlot.paths.bars!({ size: [0.9, 40], align: 1 });
     // 24-hour times in the page's zone (uPlot's default is a 12-hour clock in the browser's zone).
