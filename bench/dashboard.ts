@@ -38,12 +38,20 @@ const SPAN = 7 * 24 * 3600 * 1_000_000;
 const ROUTES = Array.from({ length: 40 }, (_, i) => `/api/${['users', 'projects', 'billing', 'reports', 'keys'][i % 5]}/${i}/:id`);
 const WORDS = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango'.split(' ');
 
+function timeOf(i: number): number {
+  return NOW - SPAN + Math.floor((i / STORED) * SPAN);
+}
+
+function idOf(i: number, time = timeOf(i)): string {
+  const hex = time.toString(16).padStart(14, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7${hex.slice(12, 14)}0-8000-${String(i).padStart(12, '0')}`;
+}
+
 function line(i: number): string {
-  const time = NOW - SPAN + Math.floor((i / STORED) * SPAN);
+  const time = timeOf(i);
   const route = ROUTES[(i * 31) % ROUTES.length]!;
   const status = i % 25 === 0 ? (i % 50 === 0 ? 500 : 403) : 200;
   const op = `user-${Math.floor(1000 * Math.pow(((i * 7919) % 1000) / 1000, 2))}`;
-  const hex = time.toString(16).padStart(14, '0');
   return canonicalJson({
     aborted: false,
     auth_error: null,
@@ -55,7 +63,7 @@ function line(i: number): string {
     http_method: ['post', 'put', 'patch', 'delete'][i % 4],
     http_request: { body: { note: `${WORDS[i % 20]} ${WORDS[(i >> 3) % 20]} ${WORDS[(i >> 6) % 20]} ${i % 9973}`, password: '******' }, body_bytes: 80, body_recorded: 'full', body_type: 'application/json', headers: { 'user-agent': 'bench/1.0' }, method: 'POST' },
     http_status_code: status,
-    id: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7${hex.slice(12, 14)}0-8000-${String(i).padStart(12, '0')}`,
+    id: idOf(i, time),
     level: status >= 400 ? 'warn' : 'info',
     meta: { tenant: `t${i % 50}` },
     node: `node-${i % 5}`,
@@ -81,8 +89,11 @@ async function openStore(): Promise<{ store: SqliteStore; fillRate: number | und
   if (existsSync(path)) {
     const store = await openSqliteStore({ path, maxAgeDays: null, maxRecords: null, thread: 'main' });
     const { value: count } = await store.count([], STORED + 1);
+    // Earlier runs' own reads are in it too (every read is audited into the store it reads).
+    // (The records' times are relative to the run that wrote them: reuse a store only for runs close after it.)
+    const complete = count >= STORED;
     await store.close();
-    if (count === STORED) return { store: await openSqliteStore({ path, maxAgeDays: null, maxRecords: null }), fillRate: undefined };
+    if (complete) return { store: await openSqliteStore({ path, maxAgeDays: null, maxRecords: null }), fillRate: undefined };
     rmSync(path, { force: true });
   }
   const store = await openSqliteStore({ path, maxAgeDays: null, maxRecords: null, thread: 'main' });
