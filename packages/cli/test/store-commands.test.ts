@@ -74,6 +74,24 @@ describe('auditkit import', () => {
     assert.deepEqual(page.lines, [...lines].reverse(), 'chain headers and checkpoints are not stored; lines are byte for byte');
   });
 
+  it('takes an API export (NDJSON with its export_end trailer) and reports one that did not finish', async () => {
+    const root = dir();
+    const lines = Array.from({ length: 5 }, (_, k) => line('000e', k + 1));
+    writeFileSync(join(root, 'complete.ndjson'), [...lines, '{"export_end":{"complete":true,"count":5}}', ''].join('\n'));
+    const db = join(dir(), 'audit.db');
+    const whole = run('import', join(root, 'complete.ndjson'), '--store', `sqlite:${db}`);
+    assert.equal(whole.status, 0, whole.stderr + whole.stdout);
+    assert.match(whole.stdout, /read 5 records: 5 imported/);
+    assert.equal(whole.stderr, '');
+
+    writeFileSync(join(root, 'cut.ndjson'), [...lines.slice(0, 2), '{"export_end":{"complete":false,"count":2,"error":"the store stopped answering; this export is incomplete"}}', ''].join('\n'));
+    writeFileSync(join(root, 'short.ndjson'), [...lines.slice(0, 3), '{"export_end":{"complete":true,"count":4}}', ''].join('\n'));
+    const cut = run('import', join(root, 'cut.ndjson'), join(root, 'short.ndjson'), '--store', `sqlite:${db}`);
+    assert.equal(cut.status, 1);
+    assert.match(cut.stderr, /cut\.ndjson:3: the export is incomplete: the store stopped answering/);
+    assert.match(cut.stderr, /short\.ndjson:4: the export says it holds 4 records, the file has 3/);
+  });
+
   it('into PostgreSQL (schema from the URL), idempotent', async () => {
     const { root } = await trails();
     const schema = `akt_cli_${process.pid}`;

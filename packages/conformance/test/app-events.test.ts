@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Auditor, AuditFileTransport, type AuditFault } from '@auditkit/core';
-import { GateTransport } from '../src/gate-transport.js';
 import { readLines, readRecords, schemaErrors, tempDir } from '../src/records.js';
 
 /** auditor.record(): an event with no HTTP request, through the same redaction and sinks. */
@@ -78,21 +77,5 @@ describe('application events (auditor.record)', () => {
       ['AUDITKIT_HOOK_FAILED', 'AUDITKIT_HOOK_FAILED', 'AUDITKIT_HOOK_FAILED'],
     );
     assert.match(faults[0]!.message, /auditor\.record\(\) expects event/);
-  });
-
-  it('resolves false when a strict sink cannot accept the event, true once a blocking one has written it', async () => {
-    const stuck = new GateTransport();
-    const strict = new Auditor({ sinks: [{ transport: stuck, mode: 'strict', queue: { writeTimeoutMs: 100 } }] });
-    strict.on('fault', () => undefined);
-    assert.equal(await strict.record({ event: 'audit.log.export' }), false);
-    stuck.open();
-    await strict.close();
-
-    const file = join(tempDir(), 'audit.log');
-    const blocking = new Auditor({ sinks: [{ transport: new AuditFileTransport({ path: file }), mode: 'blocking' }] });
-    assert.equal(await blocking.record({ event: 'audit.log.export' }), true);
-    // A blocking sink resolves only once the record is written.
-    assert.equal(readRecords(file).length, 1);
-    await blocking.close();
   });
 });

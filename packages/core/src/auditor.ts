@@ -2,29 +2,29 @@ import { EventEmitter } from 'node:events';
 import { writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { appEventInput, applicationEventInput, AuditAttempt, operatorOf, type AppEventDetails, type ApplicationEvent } from './app-event.js';
-import { NO_AUTH } from './auth.js';
-import type { CommandDeclaration, CommandFacts } from './command-args.js';
-import { ConsoleSession, type ConsoleSessionOptions } from './console-session.js';
-import { CommandRun, processExitCode, type CommandAudit, type CommandRunOptions, type RunDeps } from './command-run.js';
-import { buildEventEntry, type EventRecordInput } from './event-record.js';
-import { AuditFileTransport } from './file-transport.js';
-import { closeRecord, configDigest, configSummary, pauseRecord, startRecord, type PauseOptions, type SinkSummary } from './lifecycle.js';
-import { SinkChannel, withDeadline, type DropReason, type PendingDrop, type SinkStats } from './channel.js';
-import { nowMicros } from './clock.js';
-import { AuditContext, type ContextOwner } from './context.js';
-import { AuditConfigError, AuditFault, type AuditErrorCode } from './errors.js';
-import type { AdapterBinding, AuditFacts, CompletionFacts, StartFacts } from './facts.js';
-import { isAcceptableRequestId, uuidv7 } from './ids.js';
+import { appEventInput, applicationEventInput, AuditAttempt, operatorOf, type AppEventDetails, type ApplicationEvent } from './record/app-event.js';
+import { NO_AUTH } from './auth/auth.js';
+import type { CommandDeclaration, CommandFacts } from './events/command-args.js';
+import { ConsoleSession, type ConsoleSessionOptions } from './events/console-session.js';
+import { CommandRun, processExitCode, type CommandAudit, type CommandRunOptions, type RunDeps } from './events/command-run.js';
+import { buildEventEntry, type EventRecordInput } from './record/event-record.js';
+import { AuditFileTransport } from './delivery/file-transport.js';
+import { closeRecord, configDigest, configSummary, pauseRecord, startRecord, type PauseOptions, type SinkSummary } from './events/lifecycle.js';
+import { SinkChannel, withDeadline, type DropReason, type PendingDrop, type SinkStats } from './delivery/channel.js';
+import { nowMicros } from './shared/clock.js';
+import { AuditContext, type ContextOwner } from './capture/context.js';
+import { AuditConfigError, AuditFault, type AuditErrorCode } from './shared/errors.js';
+import type { AdapterBinding, AuditFacts, CompletionFacts, StartFacts } from './capture/facts.js';
+import { isAcceptableRequestId, uuidv7 } from './shared/ids.js';
 import { resolveOptions, type AuditOptions, type ResolvedOptions, type ResolvedSink } from './options.js';
-import { normalizeTemplate } from './route-pattern.js';
-import { canonicalJson } from './canonical.js';
-import { AuditEntry } from './entry.js';
-import { DROPPED_EVENT, UNMATCHED_ROUTE, type DroppedRecord } from './record.js';
-import { DropRelay } from './drop-relay.js';
-import { buildEntries, OversizeRecord, type RecordInput } from './record-builder.js';
-import { Spool } from './spool.js';
-import { LoggerTarget, TransportTarget, type SinkTarget } from './winston-targets.js';
+import { normalizeTemplate } from './policy/route-pattern.js';
+import { canonicalJson } from './shared/canonical.js';
+import { AuditEntry } from './record/entry.js';
+import { DROPPED_EVENT, UNMATCHED_ROUTE, type DroppedRecord } from './model/record.js';
+import { DropRelay } from './delivery/drop-relay.js';
+import { buildEntries, OversizeRecord, type RecordInput } from './record/record-builder.js';
+import { Spool } from './delivery/spool.js';
+import { LoggerTarget, TransportTarget, type SinkTarget } from './delivery/winston-targets.js';
 
 export interface AuditStats {
   /** Per sink, by name. */
@@ -82,17 +82,21 @@ export class Auditor extends EventEmitter implements ContextOwner {
   #refused = 0;
   #closing: Promise<void> | undefined;
   readonly #faults: Partial<Record<AuditErrorCode, number>> = {};
+  #notMountedReported = false;
   readonly #lastWarning = new Map<AuditErrorCode, number>();
   readonly #startedAt = performance.now();
   /** Set while auditing is paused at run time: since when, and how many records were not written. */
   #paused: { since: number; skipped: number } | undefined;
   #closedSync = false;
   readonly #undeclared = new Set<string>();
+  /** Some rule may record a response body (checked per request only then). */
+  readonly #recordsResponses: boolean;
 
   constructor(options?: AuditOptions) {
     super();
     this.options = resolveOptions(options, (what, err) => this.#hookFailed(what, err));
     this.requestIdHeader = this.options.requestIdHeader;
+    this.#recordsResponses = this.options.policy.recordsResponses;
     const hooks = {
       makeDroppedRecord: (sink: string, drop: PendingDrop) => this.#droppedRecord(sink, drop),
       onDropStart: (sink: string, reason: DropReason) => {
@@ -135,7 +139,7 @@ export class Auditor extends EventEmitter implements ContextOwner {
       const target: SinkTarget = sink.kind === 'logger' ? new LoggerTarget(sink.logger!, onFault) : new TransportTarget(sink.transport!, name, onFault);
       const spool = this.#spoolFor(sink, target, name, i);
       const chained = sink.transport instanceof AuditFileTransport && sink.transport.settings.chain !== undefined;
-      summaries.push({ name, mode: sink.mode, spool: spool !== undefined, chained });
+      summaries.push({ name, mode: sink.mode, spool: spool !== undefined, chained, ...(sink.select ? { select: sink.select.summary } : {}), ...(sink.fields ? { fields: sink.fields.names } : {}) });
       return new SinkChannel(
         target,
         {
@@ -143,6 +147,8 @@ export class Auditor extends EventEmitter implements ContextOwner {
           mode: sink.mode,
           spool,
           maxInFlightBatches: target.maxInFlightBatches,
+          select: sink.select,
+          fields: sink.fields,
         },
         hooks,
         nowMicros,
@@ -170,6 +176,8 @@ export class Auditor extends EventEmitter implements ContextOwner {
     }
     const incoming = start.headers[this.requestIdHeader];
     const ctx = new AuditContext<Carrier>(this, start, binding, carrier, watching, isAcceptableRequestId(incoming) ? incoming : undefined);
+    // Even for a request not watched yet: a handler may still ask for its record.
+    if (this.#recordsResponses || start.routeSetting !== undefined) ctx.wantsResponseBody = this.options.policy.mayRecordResponse(start.method, start.routeSetting, start.route === undefined ? undefined : normalizeTemplate(start.route));
     if (!watching) return ctx;
     if (this.#strictChannels.length > 0) {
       const room = this.#strictChannels.map((c) => c.hasRoom());
@@ -395,6 +403,16 @@ export class Auditor extends EventEmitter implements ContextOwner {
     return total;
   }
 
+  /**
+   * An adapter found routes that its middleware never sees (mounted after them). Reported once per
+   * auditor as AUDITKIT_NOT_MOUNTED; `problem` names what was found and the fix.
+   */
+  notMounted(problem: string): void {
+    if (this.#notMountedReported) return;
+    this.#notMountedReported = true;
+    this.#fault('AUDITKIT_NOT_MOUNTED', problem);
+  }
+
   misuse(method: string, problem: string): void {
     this.#fault('AUDITKIT_HOOK_FAILED', `req.audit.${method}() ${problem}`);
   }
@@ -452,14 +470,15 @@ export class Auditor extends EventEmitter implements ContextOwner {
     }
     if (entry instanceof OversizeRecord) {
       this.#fault('AUDITKIT_RECORDS_DROPPED', `a ${input.event} record of ${entry.bytes} bytes is over limits.recordBytes (${this.options.limits.recordBytes}) even without its meta; it is dropped`);
-      for (const c of this.#channels) c.drop('oversize');
+      for (const c of this.#channels) if (c.selects(entry.head)) c.drop('oversize');
       return Promise.resolve(waitFor === 'every' ? false : this.#strictChannels.length === 0);
     }
     const accepted = entry;
+    const channels = this.#channels.filter((c) => c.selects(accepted.head));
     if (waitFor === 'strict') {
       // As a request: async sinks are not waited for; blocking and strict ones are, within writeTimeoutMs.
       const waits: Array<[SinkChannel, Promise<boolean>]> = [];
-      for (const c of this.#channels) {
+      for (const c of channels) {
         if (c.mode === 'async') c.offer(accepted, false);
         else waits.push([c, this.#offerAndWait(c, accepted, false)]);
       }
@@ -470,7 +489,7 @@ export class Auditor extends EventEmitter implements ContextOwner {
       });
     }
     return Promise.all(
-      this.#channels.map((c) => new Promise<boolean>((resolve) => void c.offer(accepted, false, { resolve: () => resolve(true), reject: () => resolve(false) }))),
+      channels.map((c) => new Promise<boolean>((resolve) => void c.offer(accepted, false, { resolve: () => resolve(true), reject: () => resolve(false) }))),
     ).then((all) => all.every(Boolean));
   }
 
@@ -596,6 +615,7 @@ export class Auditor extends EventEmitter implements ContextOwner {
       timeMicros,
       durationMs: Math.round((completedAt - ctx.startedAt) * 1000) / 1000,
       includeRequest,
+      level: decision.level,
     };
     const auth = opts.auth.detect(ctx.start.headers);
     if (!(auth instanceof Promise)) {
@@ -625,6 +645,11 @@ export class Auditor extends EventEmitter implements ContextOwner {
       const usesReservation = ctx.reserved && includesRequest && i === last;
       for (const channel of this.#channels) {
         const reserved = usesReservation && channel.mode === 'strict';
+        // A sink that does not take this record neither holds a place for it nor waits for it.
+        if (!channel.selects(entry.head)) {
+          if (reserved) channel.release();
+          continue;
+        }
         if (entry instanceof OversizeRecord) {
           channel.drop('oversize');
           if (reserved) channel.release();

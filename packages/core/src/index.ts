@@ -4,18 +4,19 @@
  */
 
 export { Auditor, createAuditor, STRICT_REFUSAL, type AuditStats } from './auditor.js';
-export type { AuditContext, AuditHandle, AuditEventDetails } from './context.js';
-export { AuditAttempt, type AppEventDetails, type ApplicationEvent, type EventOperator, type OutcomeDetails } from './app-event.js';
-export type { ChangeInput } from './change.js';
-export { jsonPatch, type PatchOp } from './json-patch.js';
-export { CommandRun, CLI_EVENT, processExitCode, type CommandAudit, type CommandRunOptions, type RunEnding } from './command-run.js';
-export type { CommandDeclaration, CommandFacts, ValueSource } from './command-args.js';
-export { checkCommandLineOptions, type CommandLineOptions } from './cli-options.js';
-export { hostOperator, type HostOperator } from './host-operator.js';
-export type { PauseOptions } from './lifecycle.js';
-export { ConsoleSession, SESSION_END, SESSION_START, STATEMENT, type ConsoleSessionOptions, type ConsoleStatement } from './console-session.js';
-export { auditRepl, type AuditReplOptions, type ReplSession } from './repl.js';
-export type { AdapterBinding, AuditFacts, CompletionFacts, RouteAuditSetting, StartFacts } from './facts.js';
+export type { AuditContext, AuditHandle, AuditEventDetails } from './capture/context.js';
+export { AuditAttempt, type AppEventDetails, type ApplicationEvent, type EventOperator, type OutcomeDetails } from './record/app-event.js';
+export type { ChangeInput } from './change/change.js';
+export { jsonPatch, type PatchOp } from './change/json-patch.js';
+export { CommandRun, CLI_EVENT, processExitCode, type CommandAudit, type CommandRunOptions, type RunEnding } from './events/command-run.js';
+export type { CommandDeclaration, CommandFacts, ValueSource } from './events/command-args.js';
+export { checkCommandLineOptions, type CommandLineOptions } from './launch/cli-options.js';
+export { hostOperator, type HostOperator } from './events/host-operator.js';
+export type { PauseOptions } from './events/lifecycle.js';
+export { ConsoleSession, SESSION_END, SESSION_START, STATEMENT, type ConsoleSessionOptions, type ConsoleStatement } from './events/console-session.js';
+export { auditRepl, type AuditReplOptions, type ReplSession } from './launch/repl.js';
+export type { AdapterBinding, AuditFacts, CompletionFacts, ResponseFacts, RouteAuditSetting, StartFacts } from './capture/facts.js';
+export { responseFacts } from './capture/facts.js';
 export type {
   AuditOptions,
   LimitOptions,
@@ -23,14 +24,17 @@ export type {
   RedactOptions,
 } from './options.js';
 export { DEFAULT_HIGH_FREQUENCY_ROUTES, DEFAULT_REDACT_KEYS, DEFAULT_SKIP_METHODS } from './options.js';
-export { DEFAULT_MASKED_HEADERS } from './headers.js';
-export type { AuthOptions, ApiKeyOptions, SessionOptions } from './auth.js';
-export type { JwtOptions, JwtVerifyOptions } from './jwt.js';
-export type { RouteRule } from './policy.js';
-export type { RedactMode } from './redact.js';
-export type { TrustProxy } from './source-ip.js';
-export type { TimeOffset } from './clock.js';
-export type { SinkStats } from './channel.js';
+export { DEFAULT_MASKED_HEADERS } from './record/headers.js';
+export type { AuthOptions, ApiKeyOptions, SessionOptions } from './auth/auth.js';
+export type { JwtOptions, JwtVerifyOptions } from './auth/jwt.js';
+export type { RouteRule } from './policy/policy.js';
+export { checkRouteSetting } from './policy/route-level.js';
+export type { RedactMode } from './redact/redact.js';
+export type { TrustProxy } from './capture/source-ip.js';
+export type { TimeOffset } from './shared/clock.js';
+export type { SinkStats } from './delivery/channel.js';
+export type { SinkSelect } from './delivery/sink-select.js';
+export type { SinkFieldValue } from './delivery/sink-fields.js';
 export {
   DROPPED_EVENT,
   REQUEST_EVENT,
@@ -41,6 +45,7 @@ export {
   type AuthError,
   type AuthType,
   type BodyRecorded,
+  type DetailLevel,
   type DroppedRecord,
   type EventRecord,
   type EventResult,
@@ -50,26 +55,29 @@ export {
   type JsonValue,
   type OperationResult,
   type RecordedHttpRequest,
+  type RecordedHttpResponse,
   type RequestRecord,
-} from './record.js';
-export { watchNodeResponse } from './node-response.js';
+  type RouteLevel,
+} from './model/record.js';
+export { watchNodeResponse } from './capture/node-response.js';
+export { notMountedHandle } from './capture/not-mounted.js';
 export { withControls, type AuditorControls } from './controls.js';
-export { AuditTransport } from './audit-transport.js';
-export { AuditEntry, type RecordHead, type RequestRecordHead } from './entry.js';
-export { AuditFileTransport, DEFAULT_AUDIT_FILE, type AuditFileOptions } from './file-transport.js';
-export { AuditConfigError, AuditError, AuditFault, ERROR_CODES, type AuditErrorCode } from './errors.js';
-export { hmacValue } from './hmac.js';
-export { Spool, type SpoolOptions } from './spool.js';
-export type { SinkMode, DropReason } from './channel.js';
+export { AuditTransport } from './delivery/audit-transport.js';
+export { AuditEntry, type RecordHead, type RequestRecordHead } from './record/entry.js';
+export { AuditFileTransport, DEFAULT_AUDIT_FILE, type AuditFileOptions } from './delivery/file-transport.js';
+export { AuditConfigError, AuditError, AuditFault, ERROR_CODES, type AuditErrorCode } from './shared/errors.js';
+export { hmacValue } from './shared/hmac.js';
+export { Spool, type SpoolOptions } from './delivery/spool.js';
+export type { SinkMode, DropReason } from './delivery/channel.js';
 export type { SinkOptions, SpoolSettings, ResolvedOptions } from './options.js';
 export type { CloseOptions } from './auditor.js';
-export { parseSize } from './file-transport.js';
+export { parseSize } from './delivery/file-transport.js';
 /** Option checks for transport authors: each throws an AuditConfigError naming the option and the fix. */
-export { booleanAt, describe as describeValue, fail as failOption, integerAt, isPlainObject, objectAt, onlyKeys, stringAt, stringListAt } from './validate.js';
-export { closeOnSignals, type Closable, type ShutdownOptions } from './shutdown.js';
-export { verifyAuditLog, collectFiles, type VerifyOptions, type VerifyReport, type Problem, type ProblemKind, type ChainSummary } from './verify.js';
-export type { AnchorSummary } from './verify-anchors.js';
-export { loadSigningKey, loadVerifyingKey, type PrivateKeySource, type PublicKeySource, type SigningKey, type VerifyingKey } from './signing-key.js';
-export { canonicalJson } from './canonical.js';
-export { CHAIN_START_EVENT, CHECKPOINT_EVENT, GENESIS, linkHash, type ChainBreak, type CheckpointPayload, type CheckpointReason, type WrittenCheckpoint } from './chain.js';
-export type { ChainOptions } from './file-transport.js';
+export { booleanAt, describe as describeValue, fail as failOption, integerAt, isPlainObject, objectAt, onlyKeys, stringAt, stringListAt } from './shared/validate.js';
+export { closeOnSignals, type Closable, type ShutdownOptions } from './launch/shutdown.js';
+export { verifyAuditLog, collectFiles, type VerifyOptions, type VerifyReport, type Problem, type ProblemKind, type ChainSummary } from './integrity/verify.js';
+export type { AnchorSummary } from './integrity/verify-anchors.js';
+export { loadSigningKey, loadVerifyingKey, type PrivateKeySource, type PublicKeySource, type SigningKey, type VerifyingKey } from './integrity/signing-key.js';
+export { canonicalJson } from './shared/canonical.js';
+export { CHAIN_START_EVENT, CHECKPOINT_EVENT, GENESIS, linkHash, type ChainBreak, type CheckpointPayload, type CheckpointReason, type WrittenCheckpoint } from './integrity/chain.js';
+export type { ChainOptions } from './delivery/file-transport.js';

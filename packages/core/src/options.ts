@@ -1,25 +1,30 @@
 import { hostname } from 'node:os';
 import winston from 'winston';
 import type TransportStream from 'winston-transport';
-import { AuthDetector, type AuthOptions, type HookFailure } from './auth.js';
-import { AuditConfigError } from './errors.js';
-import type { AuditFacts } from './facts.js';
-import { AuditFileTransport, type AuditFileOptions } from './file-transport.js';
-import { DEFAULT_MASKED_HEADERS } from './headers.js';
-import { checkPublicKey } from './jwt.js';
-import { Policy, type RouteRule } from './policy.js';
+import { AuthDetector, type AuthOptions, type HookFailure } from './auth/auth.js';
+import { AuditConfigError } from './shared/errors.js';
+import type { AuditFacts } from './capture/facts.js';
+import { AuditFileTransport, type AuditFileOptions } from './delivery/file-transport.js';
+import { DEFAULT_MASKED_HEADERS } from './record/headers.js';
+import { checkPublicKey } from './auth/jwt.js';
+import { Policy, type RouteRule } from './policy/policy.js';
+import { levelAt } from './policy/route-level.js';
+import type { DetailLevel } from './model/record.js';
 import {
   compileKeywords,
   compilePaths,
   parsePath,
   type RedactionRules,
   type RedactMode,
-} from './redact.js';
-import { Rfc3339Formatter, parseTimeOffset, type TimeOffset } from './clock.js';
-import { compileSourceIp, type SourceIpResolver, type TrustProxy } from './source-ip.js';
-import { isGlob } from './route-pattern.js';
-import { levelNamesFor } from './winston-targets.js';
-import type { SinkMode } from './channel.js';
+} from './redact/redact.js';
+import { Rfc3339Formatter, parseTimeOffset, type TimeOffset } from './shared/clock.js';
+import { compileSourceIp, type SourceIpResolver, type TrustProxy } from './capture/source-ip.js';
+import { isGlob } from './policy/route-pattern.js';
+import { levelNamesFor } from './delivery/winston-targets.js';
+import { loggerLevelProblem, transportLevelProblem } from './delivery/winston-levels.js';
+import type { SinkMode } from './delivery/channel.js';
+import { compileSelect, type RecordSelector, type SinkSelect } from './delivery/sink-select.js';
+import { compileFields, type SinkFields, type SinkFieldValue } from './delivery/sink-fields.js';
 import {
   booleanAt,
   describe,
@@ -32,7 +37,7 @@ import {
   stringAt,
   stringListAt,
   type Obj,
-} from './validate.js';
+} from './shared/validate.js';
 
 /** Redaction settings. Keys and headers add to the defaults unless `defaults: false`. */
 export interface RedactOptions {
@@ -97,6 +102,10 @@ export interface SinkOptions {
   spool?: false | SpoolSettings;
   /** This sink's own queue settings. */
   queue?: QueueOptions;
+  /** Which records this sink takes (all when absent): `{ result: 'failure' }` for a pager. See docs/delivery.md. */
+  select?: SinkSelect;
+  /** Static fields added to every record this sink writes: `{ environment: 'prod', cluster: 'eu-1' }`. Redacted; names a record uses are refused. */
+  fields?: Readonly<Record<string, SinkFieldValue>>;
 }
 
 export interface AuditOptions {
@@ -112,7 +121,7 @@ export interface AuditOptions {
   success?: 'all' | 'any';
   /** Defaults for sink spools. */
   spool?: SpoolSettings;
-  /** A Winston logger to hand records to (its formats and transports apply). */
+  /** A Winston logger to hand records to (its formats and transports apply). Lent: `close()` never ends it. */
   logger?: winston.Logger;
   /** With neither transports nor logger: the JSON-lines file. Default `./log/audit.log`. */
   file?: string | AuditFileOptions;
@@ -128,8 +137,10 @@ export interface AuditOptions {
   requestIdHeader?: string;
   /** Methods not audited unless a route says so. Default GET, HEAD, OPTIONS. */
   skipMethods?: readonly string[];
-  /** Per-route rules, first match wins: `{ route: '/reports/:id', methods: ['GET'], audit: true }`. */
+  /** Per-route rules, first match wins: `{ route: '/reports/:id', methods: ['GET'], audit: true, level: 'request-response' }`. */
   routes?: readonly RouteRule[];
+  /** How much an audited request's record holds unless its route says otherwise: `metadata`, `request` (default) or `request-response`. */
+  level?: DetailLevel;
   /** Skip `highFrequencyRoutes`. Default true. */
   ignoreHighFrequency?: boolean;
   /** Templates or globs skipped while ignoreHighFrequency is on. */
@@ -191,6 +202,8 @@ export interface ResolvedSink {
   /** `undefined`: use the default for the transport (spool network transports). */
   readonly spool: false | Required<SpoolSettings> | undefined;
   readonly queue: Required<QueueOptions>;
+  readonly select: RecordSelector | undefined;
+  readonly fields: SinkFields | undefined;
 }
 
 export interface ResolvedOptions {
@@ -227,6 +240,7 @@ export const OPTION_NAMES = [
   'requestIdHeader',
   'skipMethods',
   'routes',
+  'level',
   'ignoreHighFrequency',
   'highFrequencyRoutes',
   'skip',
@@ -293,7 +307,7 @@ export function resolveOptions(input: AuditOptions | undefined, onHookFailure: H
     lifecycle: booleanAt(raw.lifecycle, 'lifecycle', false),
   };
   // Sinks last: opening the default file is a side effect, so it waits until everything else is valid.
-  return Object.freeze({ ...resolved, sinks: resolveSinks(raw, queue, strict ? 'strict' : 'async') });
+  return Object.freeze({ ...resolved, sinks: resolveSinks(raw, queue, strict ? 'strict' : 'async', resolved.redaction) });
 }
 
 const DEFAULT_QUEUE: Required<QueueOptions> = { max: 10_000, batch: 256, retryMs: 100, retryMaxMs: 5000, writeTimeoutMs: 10_000 };
@@ -322,16 +336,14 @@ function resolveSpool(value: unknown, option: string, base: Required<SpoolSettin
   };
 }
 
-function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: SinkMode): ResolvedSink[] {
+function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: SinkMode, redaction: RedactionRules): ResolvedSink[] {
   const sinks: ResolvedSink[] = [];
   const addTransport = (t: unknown, option: string, settings: Obj | undefined): void => {
     if (!isTransport(t)) {
       fail(option, `is not a Winston transport (got ${describe(t)})`, 'pass an instance such as new winston.transports.Console()');
     }
-    const level = (t as { level?: unknown }).level;
-    if (typeof level === 'string' && level in winston.config.npm.levels && winston.config.npm.levels[level as 'info']! < winston.config.npm.levels.info) {
-      fail(option, `has level "${level}", which would silently drop audit records at level info`, 'remove the level or set it to "info"');
-    }
+    const levelProblem = transportLevelProblem(t as { level?: unknown; silent?: unknown }, winston.config.npm.levels);
+    if (levelProblem) fail(option, levelProblem, 'remove the level or set it to "info" (and leave silent unset)');
     const where = settings ? option.replace(/\.transport$/, '') : option;
     const mode = (settings?.mode ?? defaultMode) as SinkMode;
     if (!SINK_MODES.includes(mode)) fail(`${where}.mode`, `must be "async", "blocking" or "strict", got ${describe(settings?.mode)}`, 'pick one of "async", "blocking", "strict"');
@@ -341,6 +353,8 @@ function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: Sink
       mode,
       spool: settings?.spool === undefined ? undefined : resolveSpool(settings.spool, `${where}.spool`, DEFAULT_SPOOL),
       queue: settings?.queue === undefined ? queue : resolveQueue(settings.queue, `${where}.queue`, queue),
+      select: compileSelect(settings?.select, `${where}.select`),
+      fields: compileFields(settings?.fields, `${where}.fields`, redaction),
     });
   };
   if (raw.transports !== undefined) {
@@ -355,7 +369,7 @@ function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: Sink
     }
     raw.sinks.forEach((entry: unknown, i: number) => {
       if (isPlainObject(entry)) {
-        onlyKeys(entry, ['transport', 'mode', 'spool', 'queue'], `sinks[${i}]`);
+        onlyKeys(entry, ['transport', 'mode', 'spool', 'queue', 'select', 'fields'], `sinks[${i}]`);
         addTransport(entry.transport, `sinks[${i}].transport`, entry);
       } else addTransport(entry, `sinks[${i}]`, undefined);
     });
@@ -365,12 +379,17 @@ function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: Sink
     if (!logger || typeof logger.write !== 'function' || typeof logger.end !== 'function' || !isPlainObject(logger.levels ?? null)) {
       fail('logger', 'is not a Winston logger', 'pass winston.createLogger({ ... })');
     }
+    let info: string;
     try {
-      levelNamesFor(logger.levels);
+      info = levelNamesFor(logger.levels).info;
     } catch {
       fail('logger', 'has no level names for info, warning and error', 'create it with winston.config.npm.levels or winston.config.syslog.levels');
     }
-    sinks.push({ kind: 'logger', logger, mode: defaultMode, spool: false, queue });
+    const levelProblem = loggerLevelProblem(logger as never, info);
+    if (levelProblem) {
+      fail('logger', levelProblem, `create the logger (and at least one of its transports) at level "${info}" or lower, and add its transports before passing it`);
+    }
+    sinks.push({ kind: 'logger', logger, mode: defaultMode, spool: false, queue, select: undefined, fields: undefined });
   }
   if (sinks.length > 0) {
     if (raw.file !== undefined) fail('file', 'is only used when neither transports, sinks nor logger is given', 'add new AuditFileTransport({ path }) to transports instead');
@@ -381,7 +400,7 @@ function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: Sink
   else if (typeof raw.file === 'string' && raw.file.length > 0) fileOptions = { path: raw.file };
   else if (isPlainObject(raw.file)) fileOptions = raw.file as AuditFileOptions;
   else fail('file', `must be a path or file sink options, got ${describe(raw.file)}`, 'use "./log/audit.log" or { path, maxSize, maxFiles }');
-  sinks.push({ kind: 'transport', transport: new AuditFileTransport(fileOptions, 'file'), mode: defaultMode, spool: false, queue });
+  sinks.push({ kind: 'transport', transport: new AuditFileTransport(fileOptions, 'file'), mode: defaultMode, spool: false, queue, select: undefined, fields: undefined });
   return sinks;
 }
 
@@ -429,21 +448,23 @@ function resolvePolicy(raw: Obj): Policy {
       const option = `routes[${i}]`;
       const r = objectAt(rule, option)!;
       if (r === undefined) fail(option, 'must be an object', "use { route: '/users/:id', audit: false }");
-      onlyKeys(r, ['route', 'methods', 'audit', 'operationType'], option);
+      onlyKeys(r, ['route', 'methods', 'audit', 'operationType', 'level'], option);
       const route = stringAt(r.route, `${option}.route`, '', '/users/:id');
       if (route === '') fail(`${option}.route`, 'is required', "add route: '/users/:id' (a template or a glob)");
       checkRoutePattern(route, `${option}.route`);
       const audit = r.audit === undefined ? undefined : booleanAt(r.audit, `${option}.audit`, true);
       const operationType = r.operationType === undefined ? undefined : stringAt(r.operationType, `${option}.operationType`, '', 'users');
-      if (audit === undefined && operationType === undefined) {
-        fail(option, 'says nothing: it has neither audit nor operationType', 'add audit: true, audit: false or operationType');
+      const level = levelAt(r.level, `${option}.level`, true);
+      if (audit === undefined && operationType === undefined && level === undefined) {
+        fail(option, 'says nothing: it has neither audit, operationType nor level', "add audit: true, audit: false, operationType or level: 'metadata'");
       }
-      routes.push({
-        route,
-        methods: r.methods === undefined ? undefined : stringListAt(r.methods, `${option}.methods`, [], '["POST"]').map((m) => m.toUpperCase()),
-        audit,
-        operationType,
-      });
+      if (level === 'none' && audit === true) fail(option, "says both audit: true and level: 'none'", "keep one: level 'none' records nothing");
+      const methods = r.methods === undefined ? undefined : stringListAt(r.methods, `${option}.methods`, [], '["POST"]').map((m) => m.toUpperCase());
+      // A level says how much, not whether: on methods skipped by default it would never apply.
+      if (level !== undefined && level !== 'none' && audit === undefined && methods !== undefined && methods.every((m) => skipMethods.some((s) => s.toUpperCase() === m))) {
+        fail(option, `sets level '${level}' for ${methods.join(', ')}, which ${methods.length > 1 ? 'are' : 'is'} not audited by default, so it would never apply`, 'add audit: true to the rule');
+      }
+      routes.push({ route, methods, audit, operationType, level });
     });
   }
   return new Policy({
@@ -452,6 +473,7 @@ function resolvePolicy(raw: Obj): Policy {
     highFrequency,
     ignoreHighFrequency: booleanAt(raw.ignoreHighFrequency, 'ignoreHighFrequency', true),
     operationType: functionAt<(id: string) => string>(raw.operationType, 'operationType', '(operationId) => string'),
+    level: levelAt(raw.level, 'level', false),
   });
 }
 

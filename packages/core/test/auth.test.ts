@@ -4,7 +4,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, SignJWT } from 'jose';
-import { AuthDetector, fingerprint } from '../src/auth.js';
+import { AuthDetector } from '../src/auth/auth.js';
+
+/** 'key-sha256:' and the first 16 hex digits of SHA-256 (sha256sum): abc, and k. */
+const FINGERPRINT_ABC = 'key-sha256:ba7816bf8f01cfea';
+const FINGERPRINT_K = 'key-sha256:8254c329a92850f6';
 
 const ISS = 'https://issuer.test';
 const AUD = 'api';
@@ -78,8 +82,8 @@ describe('auth detection', () => {
     assert.deepEqual(d.detect({ authorization: 'Basic ' + Buffer.from('ann:pw:with:colons').toString('base64') }), { type: 'basic', source: 'ann', verified: false, error: null });
     assert.deepEqual(d.detect({ authorization: 'Basic !!!' }), { type: 'basic', source: null, verified: false, error: 'malformed' });
     assert.deepEqual(d.detect({ authorization: 'Basic ' + Buffer.from('nocolon').toString('base64') }), { type: 'basic', source: null, verified: false, error: 'malformed' });
-    assert.deepEqual(d.detect({ authorization: 'ApiKey abc' }), { type: 'api_key', source: fingerprint('abc'), verified: false, error: null });
-    assert.deepEqual(d.detect({ 'api-key': 'abc' }), { type: 'api_key', source: fingerprint('abc'), verified: false, error: null });
+    assert.deepEqual(d.detect({ authorization: 'ApiKey abc' }), { type: 'api_key', source: FINGERPRINT_ABC, verified: false, error: null });
+    assert.deepEqual(d.detect({ 'api-key': 'abc' }), { type: 'api_key', source: FINGERPRINT_ABC, verified: false, error: null });
     assert.deepEqual(d.detect({ cookie: 'theme=dark; koa.sess=xyz' }), { type: 'session', source: null, verified: false, error: null });
     assert.deepEqual(d.detect({ cookie: 'theme=dark' }), { type: 'none', source: null, verified: false, error: null });
     assert.deepEqual(d.detect({}), { type: 'none', source: null, verified: false, error: null });
@@ -88,7 +92,7 @@ describe('auth detection', () => {
   it('a throwing API-key resolver is reported, and the record keeps a fingerprint', () => {
     const failures: string[] = [];
     const d = new AuthDetector({ apiKey: { resolve: () => { throw new Error('db down'); } } }, (what) => failures.push(what));
-    assert.deepEqual(d.detect({ 'x-api-key': 'k' }), { type: 'api_key', source: fingerprint('k'), verified: false, error: null });
+    assert.deepEqual(d.detect({ 'x-api-key': 'k' }), { type: 'api_key', source: FINGERPRINT_K, verified: false, error: null });
     assert.deepEqual(failures, ['auth.apiKey.resolve']);
   });
 

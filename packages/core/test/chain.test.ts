@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import canonicalize from 'canonicalize';
-import { canonicalJson } from '../src/canonical.js';
-import { linkHash } from '../src/chain.js';
-import { AuditEntry } from '../src/entry.js';
-import { AuditFault } from '../src/errors.js';
-import { AuditFileTransport, type AuditFileOptions } from '../src/file-transport.js';
-import { verifyAuditLog } from '../src/verify.js';
+import { canonicalJson } from '../src/shared/canonical.js';
+import { AuditEntry } from '../src/record/entry.js';
+import { AuditFault } from '../src/shared/errors.js';
+import { AuditFileTransport, type AuditFileOptions } from '../src/delivery/file-transport.js';
+import { verifyAuditLog } from '../src/integrity/verify.js';
 
 /** RFC 8785 canonical JSON, and the hash chain the file sink writes with it. */
 
@@ -100,7 +99,9 @@ describe('hash-chained file sink', () => {
       void seq;
       void prev_hash;
       void hash;
-      assert.equal('{' + m[1] + '}', canonicalJson(record), 'between header and hash: the canonical record');
+      // canonicalize is a second RFC 8785 implementation, and the hash is the documented formula.
+      assert.equal('{' + m[1] + '}', canonicalize(record), 'between header and hash: the canonical record');
+      assert.equal(hash, createHash('sha256').update('auditkit-chain-v1\n' + line.slice(0, line.lastIndexOf(',"hash":"'))).digest('hex'), 'the hash covers the prefix and the line before it');
     }
     const first = JSON.parse(lines[0]!);
     assert.deepEqual([first.seq, first.event, first.link, first.prev_hash], [1, 'audit.chain_start', null, '0'.repeat(64)]);
@@ -202,9 +203,10 @@ function serialize(line: Line, prevHash: string): { text: string; hash: string }
   const { chain, seq, prev_hash: _p, hash: _h, ...record } = line;
   void _p;
   void _h;
-  const body = canonicalJson(record);
-  const hash = linkHash(chain, seq, prevHash, body);
-  return { text: `{"chain":"${chain}","seq":${seq},"prev_hash":"${prevHash}",${body.slice(1, -1)},"hash":"${hash}"}`, hash };
+  // Forged the way an attacker would, from the documented formula: not with the code under test.
+  const part = `{"chain":"${chain}","seq":${seq},"prev_hash":"${prevHash}",${canonicalize(record)!.slice(1, -1)}`;
+  const hash = createHash('sha256').update('auditkit-chain-v1\n' + part).digest('hex');
+  return { text: `${part},"hash":"${hash}"}`, hash };
 }
 
 /** What someone without the key can do to a file: change its lines, then renumber and re-link them all. */

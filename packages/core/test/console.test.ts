@@ -8,7 +8,7 @@ import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Auditor, auditRepl } from '../src/index.js';
-import { maskStatement } from '../src/statement-mask.js';
+import { maskStatement } from '../src/redact/statement-mask.js';
 import * as ajv2020 from 'ajv/dist/2020.js';
 import { createRequire } from 'node:module';
 

@@ -7,8 +7,8 @@ import { describe, it } from 'node:test';
 import * as ajv2020 from 'ajv/dist/2020.js';
 import fastJsonPatch from 'fast-json-patch';
 import { Auditor, type AuditOptions } from '../src/index.js';
-import type { AuditFault } from '../src/errors.js';
-import { jsonPatch } from '../src/json-patch.js';
+import type { AuditFault } from '../src/shared/errors.js';
+import { jsonPatch } from '../src/change/json-patch.js';
 
 /** Application events: the public API, the record they leave, and what changed. */
 

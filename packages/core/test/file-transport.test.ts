@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { AuditFileTransport, type AuditFileOptions } from '../src/file-transport.js';
-import { AuditEntry } from '../src/entry.js';
+import { AuditFileTransport, type AuditFileOptions } from '../src/delivery/file-transport.js';
+import { AuditEntry } from '../src/record/entry.js';
 
 /** Real files in a temporary directory; what an operator would find with ls and cat. */
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isAcceptableRequestId, uuidv7 } from '../src/ids.js';
-import { nowMicros, Rfc3339Formatter, parseTimeOffset } from '../src/clock.js';
-import { hmacValue } from '../src/hmac.js';
+import { isAcceptableRequestId, uuidv7 } from '../src/shared/ids.js';
+import { nowMicros, Rfc3339Formatter, parseTimeOffset } from '../src/shared/clock.js';
+import { hmacValue } from '../src/shared/hmac.js';
 
 describe('ids', () => {
   it('are RFC 9562 version 7, variant 10', () => {

@@ -54,7 +54,7 @@ describe('options are validated once, at construction', () => {
     rejects({ file, timeOffset: '+2' }, 'timeOffset', /"system", "utc" or an offset/);
     rejects({ file, skipMethods: 'GET' }, 'skipMethods', /array of strings/);
     rejects({ file, routes: [{ route: 'users/:id', audit: true }] }, 'routes[0].route', /must start with "\/"/);
-    rejects({ file, routes: [{ route: '/users/:id' }] }, 'routes[0]', /neither audit nor operationType/);
+    rejects({ file, routes: [{ route: '/users/:id' }] }, 'routes[0]', /neither audit, operationType nor level/);
     rejects({ file, trustProxy: ['not-an-ip'] }, 'trustProxy', /invalid IP address/);
     rejects({ file, skip: true }, 'skip', /must be a function/);
     rejects({ file, requestIdHeader: 'x request id' }, 'requestIdHeader', /not a valid header name/);
@@ -89,7 +89,7 @@ describe('options are validated once, at construction', () => {
 
   it('opens no file when another option is invalid', () => {
     const other = join(dir, 'never', 'audit.log');
-    assert.throws(() => createAuditor({ file: other, queue: { max: -1 } }));
+    assert.throws(() => createAuditor({ file: other, queue: { max: -1 } }), (err: unknown) => err instanceof AuditConfigError && err.option === 'queue.max');
     assert.equal(existsSync(other), false);
   });
 });

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileKeywords, compilePaths, keyWords, redactJson, type RedactionRules, type RedactRoot } from '../src/redact.js';
-import { DEFAULT_REDACT_KEYS } from '../src/options.js';
+import { compileKeywords, compilePaths, keyWords, redactJson, type RedactionRules, type RedactRoot } from '../src/redact/redact.js';
+
+/** The keywords these cases rely on, written out: built from the real default list, a keyword dropped from it would drop from the test too. */
+const KEYWORDS = ['password', 'secret', 'token', 'api_key', 'private_key', 'ssn', 'cvv', 'cvc', 'pin'];
 
 function rules(overrides: Partial<RedactionRules> = {}, paths: Array<{ path: string; mode: 'mask' | 'remove' | 'hmac' }> = []): RedactionRules {
   return {
@@ -9,7 +11,7 @@ function rules(overrides: Partial<RedactionRules> = {}, paths: Array<{ path: str
     maskJson: '"******"',
     hmacKey: 'foo',
     maxDepth: 32,
-    ...compileKeywords(DEFAULT_REDACT_KEYS.map((keyword) => ({ keyword, mode: 'mask' as const }))),
+    ...compileKeywords(KEYWORDS.map((keyword) => ({ keyword, mode: 'mask' as const }))),
     paths: compilePaths(paths),
     keyCache: new Map(),
     shapeCache: new Map(),

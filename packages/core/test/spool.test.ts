@@ -4,7 +4,7 @@ import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Spool } from '../src/spool.js';
+import { Spool } from '../src/delivery/spool.js';
 
 /**
  * The spool on its own, on a real small tmpfs (root only, as CI runs): what `entries` counts is on

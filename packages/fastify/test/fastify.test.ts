@@ -40,7 +40,8 @@ describe('Fastify plugin', () => {
     await app.register(named, { file, prefix: '/ignored', logLevel: 'warn' } as never);
     app.post('/x', async () => ({ ok: true }));
     for (let i = 0; i < 50; i++) await app.inject({ method: 'POST', url: '/x', payload: { i } });
-    assert.ok(app.auditor.stats());
+    const [sink] = Object.values(app.auditor.stats().sinks);
+    assert.equal(sink!.accepted, 50, 'fastify.auditor is the auditor that took the records');
     await app.close();
     assert.equal(read(file).length, 50, 'every record is on disk once app.close() resolves');
     assert.equal(app.auditor.closed, true);
@@ -56,7 +57,7 @@ describe('Fastify plugin', () => {
     });
     app.get('/plain', async () => ({ ok: true }));
     const res = await app.inject({ method: 'GET', url: '/download/3' });
-    assert.ok(res.headers['x-request-id']);
+    assert.match(String(res.headers['x-request-id']), /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a generated UUIDv7');
     const plain = await app.inject({ method: 'GET', url: '/plain' });
     assert.equal(plain.headers['x-request-id'], undefined, 'a skipped request is left alone');
     await app.close();

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { AuditEntry, AuditFileTransport, AuditConfigError, verifyAuditLog } from '@auditkit/core';
 import { AuditSyslogTransport, type SyslogOptions } from '../src/index.js';
 import { freePort, makeCertificates, Rsyslog, type Certificates } from './rsyslog.js';
@@ -325,4 +325,3 @@ describe('syslog options', () => {
   });
 });
 
-after(() => undefined);

@@ -37,16 +37,25 @@ export async function* readTrail(paths: readonly string[], problems: TrailProble
     const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
     const lines = createInterface({ input, crlfDelay: Infinity });
     let lineNumber = 0;
+    let recordsInFile = 0;
     try {
       for await (const text of lines) {
         lineNumber++;
         if (text.trim() === '') continue;
         const line = canonicalRecordLine(text);
-        let record: { id?: unknown; time?: unknown; event?: unknown; node?: unknown };
+        let record: { id?: unknown; time?: unknown; event?: unknown; node?: unknown; export_end?: unknown };
         try {
           record = JSON.parse(line) as typeof record;
         } catch {
           problems.push({ file, lineNumber, problem: 'not JSON' });
+          continue;
+        }
+        if (record !== null && typeof record === 'object' && 'export_end' in record) {
+          // The trailer of an API export (GET …/export?format=ndjson): it states whether the export
+          // finished and how many records it holds, so a cut or failed export is reported, not taken
+          // for a whole one.
+          const problem = exportEndProblem(record.export_end, recordsInFile);
+          if (problem !== undefined) problems.push({ file, lineNumber, problem });
           continue;
         }
         if (record === null || typeof record !== 'object' || typeof record.id !== 'string' || typeof record.time !== 'number') {
@@ -54,6 +63,7 @@ export async function* readTrail(paths: readonly string[], problems: TrailProble
           continue;
         }
         if (record.event === CHAIN_START_EVENT || record.event === CHECKPOINT_EVENT) continue;
+        recordsInFile++;
         yield { line, id: record.id, time: record.time, node: typeof record.node === 'string' ? record.node : undefined };
       }
     } catch (err) {
@@ -62,4 +72,12 @@ export async function* readTrail(paths: readonly string[], problems: TrailProble
       raw.destroy();
     }
   }
+}
+
+/** Why an export's trailer says the file is not the whole result, or undefined when it is. */
+function exportEndProblem(trailer: unknown, recordsRead: number): string | undefined {
+  const t = (trailer ?? {}) as { complete?: unknown; count?: unknown; error?: unknown };
+  if (t.complete !== true) return `the export is incomplete${typeof t.error === 'string' ? `: ${t.error}` : ''}`;
+  if (t.count !== recordsRead) return `the export says it holds ${String(t.count)} records, the file has ${recordsRead}`;
+  return undefined;
 }
