@@ -48,13 +48,6 @@ function upToDate() {
   return Math.max(...inputs.map(newest), statSync('package.json').mtimeMs) < builtAt;
 }
 
-// A package may name a script that makes sources first in package.json `buildFirst` (the dashboard
-// bundles its browser code into a module the server code imports).
-if (manifest.buildFirst) {
-  const result = spawnSync(process.execPath, [manifest.buildFirst], { stdio: 'inherit' });
-  if (result.status !== 0) process.exit(result.status ?? 1);
-}
-
 const { build } = await import('tsup');
 await build({
   entry: manifest.buildEntries ?? ['src/index.ts'],
