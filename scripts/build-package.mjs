@@ -1,5 +1,6 @@
 // Builds the package in the current directory: ESM (.js) and CommonJS (.cjs) with type declarations
 // for both, so every package loads with `import` and with `require`.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -27,6 +28,13 @@ for (const dep of Object.keys({ ...manifest.dependencies, ...manifest.peerDepend
 // `--if-stale` (prepack): a dist/ newer than every source file is already what would be packed.
 if (process.argv.includes('--if-stale') && upToDate()) process.exit(0);
 
+// A package may name a script that makes sources first in package.json `buildFirst`, reading the
+// folders named in `buildInputs` (the dashboard bundles browser/ into a module its server code imports).
+if (manifest.buildFirst) {
+  const result = spawnSync(process.execPath, [manifest.buildFirst], { stdio: 'inherit' });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
 function upToDate() {
   const built = join('dist', 'index.js');
   if (!existsSync(built) || !existsSync(join('dist', 'index.d.ts'))) return false;
@@ -36,7 +44,8 @@ function upToDate() {
       const path = join(dir, e.name);
       return Math.max(max, e.isDirectory() ? newest(path) : statSync(path).mtimeMs);
     }, 0);
-  return Math.max(newest('src'), statSync('package.json').mtimeMs) < builtAt;
+  const inputs = ['src', ...(manifest.buildInputs ?? [])].filter((dir) => existsSync(dir));
+  return Math.max(...inputs.map(newest), statSync('package.json').mtimeMs) < builtAt;
 }
 
 const { build } = await import('tsup');

@@ -1,5 +1,6 @@
 // The demo: builds the packages, starts an example app (Express by default; pass `fastify` or `koa`),
-// sends it a few real HTTP requests, stops it, and shows the audit records it wrote.
+// sends it a few real HTTP requests, stops it, shows the audit records it wrote, and serves the
+// dashboard over them.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -98,4 +99,41 @@ async function runDemo() {
   }
   console.log('\nThe first record in full (note the masked password and authorization):\n');
   console.log(JSON.stringify(records[0], null, 2));
+
+  await serveDashboard(file);
+}
+
+// Last, the dashboard over the demo's records: loaded into a SQLite store and served by
+// `auditkit serve` on 127.0.0.1 with a token. Open the printed address; Ctrl+C stops it. Without a
+// terminal (the tests, a script), it prints the address and stops at once.
+async function serveDashboard(file) {
+  const cli = join(root, 'packages/cli/bin/auditkit.mjs');
+  const db = `sqlite:${join(cwd, 'audit.db')}`;
+  const load = spawnSync(process.execPath, [cli, 'import', file, '--store', db, '--max-age-days', 'none'], { encoding: 'utf8' });
+  if (load.status !== 0) throw new Error(`auditkit import: ${load.stderr}`);
+  const dashboard = spawn(process.execPath, [cli, 'serve', '--store', db], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const stopped = new Promise((resolve) => dashboard.once('exit', resolve));
+  const stop = () => {
+    if (dashboard.exitCode === null && dashboard.signalCode === null) dashboard.kill('SIGTERM');
+  };
+  process.once('exit', stop);
+  try {
+    const address = await new Promise((resolve, reject) => {
+      let out = '';
+      dashboard.stdout.on('data', (c) => {
+        out += c;
+        const m = /Audit dashboard: (\S+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      dashboard.once('exit', (code) => reject(new Error(`auditkit serve exited (${code}): ${out}`)));
+    });
+    console.log(`\nThe dashboard over these records (auditkit serve, this machine only):\n\n  ${address}\n`);
+    if (process.stdout.isTTY) {
+      console.log('Open it in a browser; Ctrl+C stops it.');
+      await stopped;
+    }
+  } finally {
+    stop();
+    await stopped;
+  }
 }

@@ -3,12 +3,14 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
   Auditor,
   STRICT_REFUSAL,
+  responseFacts,
   watchNodeResponse,
   withControls,
   type AuditorControls,
   type AdapterBinding,
   type AuditHandle,
   type AuditOptions,
+  type AuditContext,
   type CompletionFacts,
 } from '@auditkit/core';
 import { holdResponse } from './hold-response.js';
@@ -49,6 +51,21 @@ function refuse(res: ServerResponse): void {
   res.end(JSON.stringify(STRICT_REFUSAL.body));
 }
 
+const kSent = Symbol('auditkit.sent');
+type SentResponse = Response & { [kSent]?: unknown };
+
+/**
+ * Keeps what the handler answers through res.send (res.json and res.send of objects end there, already
+ * serialised), for a record made at level request-response. Only on a request the core says may need it.
+ */
+function keepSentBody(res: Response): void {
+  const send = res.send;
+  res.send = function send_(this: SentResponse, body?: unknown) {
+    this[kSent] = body;
+    return send.call(this, body);
+  } as Response['send'];
+}
+
 function completionFacts(req: Request, res: ServerResponse, aborted: boolean): CompletionFacts {
   // No route ran: a parser before the routes may have refused the body of a request meant for one.
   const route = matchedRoute(req) ?? intendedRoute(req);
@@ -68,6 +85,7 @@ function completionFacts(req: Request, res: ServerResponse, aborted: boolean): C
     aborted,
     headersSent: res.headersSent,
     path: req.originalUrl,
+    response: (req.audit as AuditContext | undefined)?.wantsResponseBody ? responseFacts((res as SentResponse)[kSent], (n) => res.getHeader(n)) : undefined,
   };
 }
 
@@ -101,6 +119,7 @@ export function audit(options?: AuditOptions): AuditMiddleware {
       return;
     }
     req.audit = ctx;
+    if (ctx.wantsResponseBody) keepSentBody(res);
     // A blocking or strict sink: the response goes out only once its record is written.
     if (auditor.holdsResponses && ctx.watching) {
       holdResponse(res, () => ctx.beforeSend(completionFacts(req, res, false)), refuse);

@@ -32,18 +32,18 @@ describe('Fastify route config.audit', () => {
     const err = refusal(() => app.post('/orders', { config: { audit: 'yes' as never } }, async () => ({})));
     assert.equal(
       err.message,
-      `[auditkit] options.route "POST /orders" config.audit: must be true, false or { audit, operationType }, got "yes". Fix: use true, false, or { audit: true, operationType: 'orders' }`,
+      `[auditkit] options.route "POST /orders" config.audit: must be true, false or { audit, operationType, level }, got "yes". Fix: use { level: 'metadata' } or audit: false`,
     );
     assert.equal(err.code, 'AUDITKIT_INVALID_OPTION');
     await app.close();
   });
 
-  it('refuses a misspelt key with a suggestion, a string audit, an empty operationType, and an empty setting', async () => {
+  it('refuses a misspelt key with a suggestion, a string audit, an empty operationType, and an unknown level', async () => {
     const app = await appWithAudit();
     assert.match(refusal(() => app.post('/a', { config: { audit: { audti: true } as never } }, async () => ({}))).message, /options\.route "POST \/a" config\.audit\.audti: is not an auditkit option\. Fix: did you mean route "POST \/a" config\.audit\.audit\?/);
     assert.match(refusal(() => app.put('/b', { config: { audit: { audit: 'true' as never } } }, async () => ({}))).message, /options\.route "PUT \/b" config\.audit\.audit: must be true or false, got "true"/);
     assert.match(refusal(() => app.delete('/c', { config: { audit: { operationType: '' } } }, async () => ({}))).message, /config\.audit\.operationType: must be a non-empty string/);
-    assert.match(refusal(() => app.patch('/d', { config: { audit: {} } }, async () => ({}))).message, /config\.audit: says nothing: it has neither audit nor operationType/);
+    assert.match(refusal(() => app.patch('/d', { config: { audit: { level: 'everything' as never } } }, async () => ({}))).message, /options\.route "PATCH \/d" config\.audit\.level: must be a level of detail, got "everything"/);
     await app.close();
   });
 
@@ -61,7 +61,7 @@ describe('Fastify route config.audit', () => {
     }, { prefix: '/v1' });
     await app.ready();
     assert.ok(thrown instanceof AuditConfigError);
-    assert.match(thrown.message, /options\.route "POST \/v1\/bad" config\.audit: must be true, false or \{ audit, operationType \}, got number 1\./);
+    assert.match(thrown.message, /options\.route "POST \/v1\/bad" config\.audit: must be true, false or \{ audit, operationType, level \}, got number 1\./);
     await app.close();
   });
 });

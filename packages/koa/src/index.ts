@@ -3,6 +3,7 @@ import type { Context, Middleware, Next } from 'koa';
 import {
   Auditor,
   STRICT_REFUSAL,
+  responseFacts,
   watchNodeResponse,
   withControls,
   type AuditorControls,
@@ -96,6 +97,8 @@ function completionFacts(ctx: RoutedContext, res: ServerResponse, aborted: boole
     aborted,
     headersSent: res.headersSent,
     path: ctx.originalUrl,
+    // Koa keeps the body it sent on the context: handed over only when a record may need it.
+    response: (ctx.audit as AuditContext | undefined)?.wantsResponseBody ? responseFacts(ctx.body, (n) => res.getHeader(n)) : undefined,
   };
 }
 
