@@ -17,7 +17,8 @@ import { AuditConfigError, AuditTransport, type AuditEntry } from '@auditkit/cor
 /** The parts of a pino logger auditkit uses (pino 9 and 10). */
 export interface PinoLogger {
   level: string;
-  isLevelEnabled(level: string): boolean;
+  /** pino has it; Fastify's FastifyBaseLogger type leaves it out (its logger has it at run time). */
+  isLevelEnabled?(level: string): boolean;
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
@@ -42,7 +43,15 @@ export interface PinoSinkOptions {
 
 function isLogger(target: unknown): target is PinoLogger {
   const t = target as Partial<PinoLogger> | null;
-  return typeof t?.isLevelEnabled === 'function' && typeof t.info === 'function' && typeof t.child === 'function';
+  return typeof t?.level === 'string' && typeof t.info === 'function' && typeof t.child === 'function';
+}
+
+/** pino's default level values, for a logger that does not say (custom levels come with isLevelEnabled). */
+const DEFAULT_LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+
+function admitsInfo(logger: PinoLogger): boolean {
+  if (typeof logger.isLevelEnabled === 'function') return logger.isLevelEnabled('info');
+  return (DEFAULT_LEVELS[logger.level] ?? Infinity) <= DEFAULT_LEVELS.info!;
 }
 
 function isDestination(target: unknown): target is PinoDestination {
@@ -138,7 +147,7 @@ export class PinoTransport extends AuditTransport {
     }
     this.#key = key;
     if (isLogger(target)) {
-      if (!target.isLevelEnabled('info')) {
+      if (!admitsInfo(target)) {
         throw new AuditConfigError(
           'AUDITKIT_INVALID_OPTION',
           OPTION,
@@ -161,7 +170,7 @@ export class PinoTransport extends AuditTransport {
     const logger = this.#logger;
     if (logger) {
       // The level may have been raised since construction: pino would drop the records silently.
-      if (!logger.isLevelEnabled('info')) throw new Error(`the pino logger no longer lets level info through (level "${logger.level}")`);
+      if (!admitsInfo(logger)) throw new Error(`the pino logger no longer lets level info through (level "${logger.level}")`);
       const stream = streamOf(logger);
       // Listening for the write to complete starts before the first write.
       let done: Promise<void> | undefined;
