@@ -529,6 +529,82 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: "levels of detail: 'metadata' records who, what, when and the result, no headers or body",
+    options: {
+      routes: [...BASE.routes!, { route: '/api/users/:id', methods: ['POST'], level: 'metadata' }, { route: '/quiet-level', level: 'none' }],
+    },
+    async run(app) {
+      await request(app.url).post('/api/users/42?q=search').set('x-visible', 'header-value-1').set('user-agent', 'conformance/1.0').send({ name: 'Ada', motto: 'body-value-1' });
+      await request(app.url).post('/echo').set('x-visible', 'header-value-2').send({ motto: 'body-value-2' });
+    },
+    check(records, { text }) {
+      assert.equal(records.length, 2);
+      const [meta, full] = records as [RequestRecord, RequestRecord];
+      assert.equal(meta.audit_level, 'metadata');
+      assert.equal(meta.operation_id, '/api/users/:id');
+      assert.equal(meta.http_status_code, 201);
+      assert.equal(meta.operation_result, 'success');
+      assert.equal(meta.source_ip, '127.0.0.1');
+      assert.equal(meta.user_agent, 'conformance/1.0');
+      assert.deepEqual(meta.bindings, { id: '42' });
+      assert.deepEqual(meta.query_string, { q: 'search' });
+      assert.deepEqual(meta.http_request, { method: 'POST', headers: {}, body: null, body_type: 'application/json', body_bytes: 37, body_recorded: 'none' });
+      assert.equal(meta.http_response, undefined);
+      assert.ok(!text.includes('header-value-1') && !text.includes('body-value-1'), 'neither the headers nor the body of a metadata record reach the file');
+      assert.equal(full.audit_level, 'request', 'the default is today’s record');
+      assert.equal(full.http_request.headers['x-visible'], 'header-value-2');
+      assert.deepEqual(full.http_request.body, { motto: 'body-value-2' });
+    },
+  },
+  {
+    name: "levels of detail: 'request-response' adds the response body, redacted and capped; 'none' records nothing; first match wins",
+    options: {
+      level: 'request',
+      limits: { bodyBytes: 64 },
+      redact: { keys: ['report'] },
+      routes: [
+        { route: '/reports/:id', methods: ['GET'], audit: true, level: 'request-response' },
+        { route: '/internal/**', audit: false },
+        { route: '/echo', level: 'none' },
+        { route: '/orgs/**', level: 'request-response' },
+        { route: '/api/users/:id', methods: ['POST'], level: 'request-response' },
+        { route: '/api/**', level: 'metadata' },
+      ],
+    },
+    async run(app) {
+      assert.equal((await request(app.url).get('/reports/5')).status, 200);
+      assert.equal((await request(app.url).post('/api/users/7').send({ name: 'Ada' })).status, 201);
+      assert.equal((await request(app.url).patch('/api/users/7/role').send({ role: 'admin' })).status, 200);
+      assert.equal((await request(app.url).delete('/orgs/1/users/2')).status, 204);
+      assert.equal((await request(app.url).put(`/orgs/1/teams/2/members/${'m'.repeat(90)}`).send({})).status, 200);
+      assert.equal((await request(app.url).post('/echo').send({ a: 1 })).status, 200);
+      assert.equal((await request(app.url).post('/login').send({ user: 'mallory' })).status, 401);
+    },
+    check(records) {
+      assert.deepEqual(
+        records.map((r) => `${r.operation_id} ${r.audit_level}`),
+        [
+          '/reports/:id request-response',
+          '/api/users/:id request-response',
+          '/api/users/:id/role metadata',
+          '/orgs/:orgId/users/:id request-response',
+          '/orgs/:orgId/teams/:teamId/members/:memberId request-response',
+          '/login request',
+        ],
+      );
+      const [report, created, role, deleted, member, login] = records as RequestRecord[];
+      assert.deepEqual(report!.http_response, { body: { report: '******' }, body_type: 'application/json', body_bytes: 14, body_recorded: 'full' });
+      assert.deepEqual(created!.http_response, { body: { created: true, id: '7' }, body_type: 'application/json', body_bytes: 25, body_recorded: 'full' });
+      assert.equal(role!.http_response, undefined);
+      assert.deepEqual(role!.http_request.body, null);
+      assert.deepEqual(deleted!.http_response, { body: null, body_type: null, body_bytes: null, body_recorded: 'none' });
+      assert.equal(member!.http_response!.body_recorded, 'truncated');
+      assert.equal(member!.truncated, true);
+      assert.match(JSON.stringify(member!.http_response!.body), /truncated/);
+      assert.equal(login!.http_response, undefined);
+    },
+  },
+  {
     name: 'close() flushes: N accepted requests are N lines on disk',
     async run(app) {
       const agent = request(app.url);

@@ -82,17 +82,21 @@ export class Auditor extends EventEmitter implements ContextOwner {
   #refused = 0;
   #closing: Promise<void> | undefined;
   readonly #faults: Partial<Record<AuditErrorCode, number>> = {};
+  #notMountedReported = false;
   readonly #lastWarning = new Map<AuditErrorCode, number>();
   readonly #startedAt = performance.now();
   /** Set while auditing is paused at run time: since when, and how many records were not written. */
   #paused: { since: number; skipped: number } | undefined;
   #closedSync = false;
   readonly #undeclared = new Set<string>();
+  /** Some rule may record a response body (checked per request only then). */
+  readonly #recordsResponses: boolean;
 
   constructor(options?: AuditOptions) {
     super();
     this.options = resolveOptions(options, (what, err) => this.#hookFailed(what, err));
     this.requestIdHeader = this.options.requestIdHeader;
+    this.#recordsResponses = this.options.policy.recordsResponses;
     const hooks = {
       makeDroppedRecord: (sink: string, drop: PendingDrop) => this.#droppedRecord(sink, drop),
       onDropStart: (sink: string, reason: DropReason) => {
@@ -172,6 +176,8 @@ export class Auditor extends EventEmitter implements ContextOwner {
     }
     const incoming = start.headers[this.requestIdHeader];
     const ctx = new AuditContext<Carrier>(this, start, binding, carrier, watching, isAcceptableRequestId(incoming) ? incoming : undefined);
+    // Even for a request not watched yet: a handler may still ask for its record.
+    if (this.#recordsResponses || start.routeSetting !== undefined) ctx.wantsResponseBody = this.options.policy.mayRecordResponse(start.method, start.routeSetting, start.route === undefined ? undefined : normalizeTemplate(start.route));
     if (!watching) return ctx;
     if (this.#strictChannels.length > 0) {
       const room = this.#strictChannels.map((c) => c.hasRoom());
@@ -397,6 +403,16 @@ export class Auditor extends EventEmitter implements ContextOwner {
     return total;
   }
 
+  /**
+   * An adapter found routes that its middleware never sees (mounted after them). Reported once per
+   * auditor as AUDITKIT_NOT_MOUNTED; `problem` names what was found and the fix.
+   */
+  notMounted(problem: string): void {
+    if (this.#notMountedReported) return;
+    this.#notMountedReported = true;
+    this.#fault('AUDITKIT_NOT_MOUNTED', problem);
+  }
+
   misuse(method: string, problem: string): void {
     this.#fault('AUDITKIT_HOOK_FAILED', `req.audit.${method}() ${problem}`);
   }
@@ -599,6 +615,7 @@ export class Auditor extends EventEmitter implements ContextOwner {
       timeMicros,
       durationMs: Math.round((completedAt - ctx.startedAt) * 1000) / 1000,
       includeRequest,
+      level: decision.level,
     };
     const auth = opts.auth.detect(ctx.start.headers);
     if (!(auth instanceof Promise)) {

@@ -15,7 +15,8 @@ export { hostOperator, type HostOperator } from './events/host-operator.js';
 export type { PauseOptions } from './events/lifecycle.js';
 export { ConsoleSession, SESSION_END, SESSION_START, STATEMENT, type ConsoleSessionOptions, type ConsoleStatement } from './events/console-session.js';
 export { auditRepl, type AuditReplOptions, type ReplSession } from './launch/repl.js';
-export type { AdapterBinding, AuditFacts, CompletionFacts, RouteAuditSetting, StartFacts } from './capture/facts.js';
+export type { AdapterBinding, AuditFacts, CompletionFacts, ResponseFacts, RouteAuditSetting, StartFacts } from './capture/facts.js';
+export { responseFacts } from './capture/facts.js';
 export type {
   AuditOptions,
   LimitOptions,
@@ -27,6 +28,7 @@ export { DEFAULT_MASKED_HEADERS } from './record/headers.js';
 export type { AuthOptions, ApiKeyOptions, SessionOptions } from './auth/auth.js';
 export type { JwtOptions, JwtVerifyOptions } from './auth/jwt.js';
 export type { RouteRule } from './policy/policy.js';
+export { checkRouteSetting } from './policy/route-level.js';
 export type { RedactMode } from './redact/redact.js';
 export type { TrustProxy } from './capture/source-ip.js';
 export type { TimeOffset } from './shared/clock.js';
@@ -43,6 +45,7 @@ export {
   type AuthError,
   type AuthType,
   type BodyRecorded,
+  type DetailLevel,
   type DroppedRecord,
   type EventRecord,
   type EventResult,
@@ -52,9 +55,12 @@ export {
   type JsonValue,
   type OperationResult,
   type RecordedHttpRequest,
+  type RecordedHttpResponse,
   type RequestRecord,
+  type RouteLevel,
 } from './model/record.js';
 export { watchNodeResponse } from './capture/node-response.js';
+export { notMountedHandle } from './capture/not-mounted.js';
 export { withControls, type AuditorControls } from './controls.js';
 export { AuditTransport } from './delivery/audit-transport.js';
 export { AuditEntry, type RecordHead, type RequestRecordHead } from './record/entry.js';

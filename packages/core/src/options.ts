@@ -10,6 +10,8 @@ import { DEFAULT_HEADER_WORDS, DEFAULT_MASKED_HEADERS, DEFAULT_QUERY_KEYS, DEFAU
 import { Fingerprinter, FINGERPRINT_KEY_FILE } from './redact/fingerprint.js';
 import { checkPublicKey } from './auth/jwt.js';
 import { Policy, type RouteRule } from './policy/policy.js';
+import { levelAt } from './policy/route-level.js';
+import type { DetailLevel } from './model/record.js';
 import {
   compileKeywords,
   compilePaths,
@@ -25,6 +27,7 @@ import { Rfc3339Formatter, parseTimeOffset, type TimeOffset } from './shared/clo
 import { compileSourceIp, type SourceIpResolver, type TrustProxy } from './capture/source-ip.js';
 import { compilePattern, isGlob } from './policy/route-pattern.js';
 import { levelNamesFor } from './delivery/winston-targets.js';
+import { loggerLevelProblem, transportLevelProblem } from './delivery/winston-levels.js';
 import type { SinkMode } from './delivery/channel.js';
 import { compileSelect, type RecordSelector, type SinkSelect } from './delivery/sink-select.js';
 import { compileFields, type SinkFields, type SinkFieldValue } from './delivery/sink-fields.js';
@@ -143,7 +146,7 @@ export interface AuditOptions {
   success?: 'all' | 'any';
   /** Defaults for sink spools. */
   spool?: SpoolSettings;
-  /** A Winston logger to hand records to (its formats and transports apply). */
+  /** A Winston logger to hand records to (its formats and transports apply). Lent: `close()` never ends it. */
   logger?: winston.Logger;
   /** With neither transports nor logger: the JSON-lines file. Default `./log/audit.log`. */
   file?: string | AuditFileOptions;
@@ -159,8 +162,10 @@ export interface AuditOptions {
   requestIdHeader?: string;
   /** Methods not audited unless a route says so. Default GET, HEAD, OPTIONS. */
   skipMethods?: readonly string[];
-  /** Per-route rules, first match wins: `{ route: '/reports/:id', methods: ['GET'], audit: true }`. */
+  /** Per-route rules, first match wins: `{ route: '/reports/:id', methods: ['GET'], audit: true, level: 'request-response' }`. */
   routes?: readonly RouteRule[];
+  /** How much an audited request's record holds unless its route says otherwise: `metadata`, `request` (default) or `request-response`. */
+  level?: DetailLevel;
   /** Skip `highFrequencyRoutes`. Default true. */
   ignoreHighFrequency?: boolean;
   /** Templates or globs skipped while ignoreHighFrequency is on. */
@@ -237,6 +242,7 @@ export const OPTION_NAMES = [
   'requestIdHeader',
   'skipMethods',
   'routes',
+  'level',
   'ignoreHighFrequency',
   'highFrequencyRoutes',
   'skip',
@@ -339,10 +345,8 @@ function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: Sink
     if (!isTransport(t)) {
       fail(option, `is not a Winston transport (got ${describe(t)})`, 'pass an instance such as new winston.transports.Console()');
     }
-    const level = (t as { level?: unknown }).level;
-    if (typeof level === 'string' && level in winston.config.npm.levels && winston.config.npm.levels[level as 'info']! < winston.config.npm.levels.info) {
-      fail(option, `has level "${level}", which would silently drop audit records at level info`, 'remove the level or set it to "info"');
-    }
+    const levelProblem = transportLevelProblem(t as { level?: unknown; silent?: unknown }, winston.config.npm.levels);
+    if (levelProblem) fail(option, levelProblem, 'remove the level or set it to "info" (and leave silent unset)');
     const where = settings ? option.replace(/\.transport$/, '') : option;
     const mode = (settings?.mode ?? defaultMode) as SinkMode;
     if (!SINK_MODES.includes(mode)) fail(`${where}.mode`, `must be "async", "blocking" or "strict", got ${describe(settings?.mode)}`, 'pick one of "async", "blocking", "strict"');
@@ -378,10 +382,15 @@ function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: Sink
     if (!logger || typeof logger.write !== 'function' || typeof logger.end !== 'function' || !isPlainObject(logger.levels ?? null)) {
       fail('logger', 'is not a Winston logger', 'pass winston.createLogger({ ... })');
     }
+    let info: string;
     try {
-      levelNamesFor(logger.levels);
+      info = levelNamesFor(logger.levels).info;
     } catch {
       fail('logger', 'has no level names for info, warning and error', 'create it with winston.config.npm.levels or winston.config.syslog.levels');
+    }
+    const levelProblem = loggerLevelProblem(logger as never, info);
+    if (levelProblem) {
+      fail('logger', levelProblem, `create the logger (and at least one of its transports) at level "${info}" or lower, and add its transports before passing it`);
     }
     sinks.push({ kind: 'logger', logger, mode: defaultMode, spool: false, queue, select: undefined, fields: undefined });
   }
@@ -442,21 +451,23 @@ function resolvePolicy(raw: Obj): Policy {
       const option = `routes[${i}]`;
       const r = objectAt(rule, option)!;
       if (r === undefined) fail(option, 'must be an object', "use { route: '/users/:id', audit: false }");
-      onlyKeys(r, ['route', 'methods', 'audit', 'operationType'], option);
+      onlyKeys(r, ['route', 'methods', 'audit', 'operationType', 'level'], option);
       const route = stringAt(r.route, `${option}.route`, '', '/users/:id');
       if (route === '') fail(`${option}.route`, 'is required', "add route: '/users/:id' (a template or a glob)");
       checkRoutePattern(route, `${option}.route`);
       const audit = r.audit === undefined ? undefined : booleanAt(r.audit, `${option}.audit`, true);
       const operationType = r.operationType === undefined ? undefined : stringAt(r.operationType, `${option}.operationType`, '', 'users');
-      if (audit === undefined && operationType === undefined) {
-        fail(option, 'says nothing: it has neither audit nor operationType', 'add audit: true, audit: false or operationType');
+      const level = levelAt(r.level, `${option}.level`, true);
+      if (audit === undefined && operationType === undefined && level === undefined) {
+        fail(option, 'says nothing: it has neither audit, operationType nor level', "add audit: true, audit: false, operationType or level: 'metadata'");
       }
-      routes.push({
-        route,
-        methods: r.methods === undefined ? undefined : stringListAt(r.methods, `${option}.methods`, [], '["POST"]').map((m) => m.toUpperCase()),
-        audit,
-        operationType,
-      });
+      if (level === 'none' && audit === true) fail(option, "says both audit: true and level: 'none'", "keep one: level 'none' records nothing");
+      const methods = r.methods === undefined ? undefined : stringListAt(r.methods, `${option}.methods`, [], '["POST"]').map((m) => m.toUpperCase());
+      // A level says how much, not whether: on methods skipped by default it would never apply.
+      if (level !== undefined && level !== 'none' && audit === undefined && methods !== undefined && methods.every((m) => skipMethods.some((s) => s.toUpperCase() === m))) {
+        fail(option, `sets level '${level}' for ${methods.join(', ')}, which ${methods.length > 1 ? 'are' : 'is'} not audited by default, so it would never apply`, 'add audit: true to the rule');
+      }
+      routes.push({ route, methods, audit, operationType, level });
     });
   }
   return new Policy({
@@ -465,6 +476,7 @@ function resolvePolicy(raw: Obj): Policy {
     highFrequency,
     ignoreHighFrequency: booleanAt(raw.ignoreHighFrequency, 'ignoreHighFrequency', true),
     operationType: functionAt<(id: string) => string>(raw.operationType, 'operationType', '(operationId) => string'),
+    level: levelAt(raw.level, 'level', false),
   });
 }
 

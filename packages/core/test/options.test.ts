@@ -54,7 +54,7 @@ describe('options are validated once, at construction', () => {
     rejects({ file, timeOffset: '+2' }, 'timeOffset', /"system", "utc" or an offset/);
     rejects({ file, skipMethods: 'GET' }, 'skipMethods', /array of strings/);
     rejects({ file, routes: [{ route: 'users/:id', audit: true }] }, 'routes[0].route', /must start with "\/"/);
-    rejects({ file, routes: [{ route: '/users/:id' }] }, 'routes[0]', /neither audit nor operationType/);
+    rejects({ file, routes: [{ route: '/users/:id' }] }, 'routes[0]', /neither audit, operationType nor level/);
     rejects({ file, trustProxy: ['not-an-ip'] }, 'trustProxy', /invalid IP address/);
     rejects({ file, skip: true }, 'skip', /must be a function/);
     rejects({ file, requestIdHeader: 'x request id' }, 'requestIdHeader', /not a valid header name/);

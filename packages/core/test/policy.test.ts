@@ -31,7 +31,7 @@ describe('policy', () => {
         { route: '/internal/special', audit: true },
       ],
     });
-    assert.deepEqual(p.decide('GET', '/reports/:id', undefined), { audit: true, operationType: 'reports' });
+    assert.deepEqual(p.decide('GET', '/reports/:id', undefined), { audit: true, operationType: 'reports', level: 'request' });
     assert.equal(p.decide('POST', '/internal/special', undefined).audit, false, 'the earlier rule wins');
     assert.equal(p.decide('POST', '/health', undefined).audit, true);
     assert.equal(p.mayAudit('GET', undefined), true, 'a GET rule means GETs must be watched');
@@ -44,7 +44,7 @@ describe('policy', () => {
   it("a route's own setting wins over the rules", () => {
     const p = policy({ routes: [{ route: '/x', audit: false }] });
     assert.equal(p.decide('POST', '/x', true).audit, true);
-    assert.deepEqual(p.decide('GET', '/y', { audit: true, operationType: 'y' }), { audit: true, operationType: 'y' });
+    assert.deepEqual(p.decide('GET', '/y', { audit: true, operationType: 'y' }), { audit: true, operationType: 'y', level: 'request' });
     assert.equal(p.mayAudit('GET', { audit: true }), true);
     assert.equal(p.mayAudit('POST', false), false);
   });
@@ -66,5 +66,34 @@ describe('policy', () => {
     assert.equal(normalizeTemplate('/api/'), '/api');
     assert.equal(normalizeTemplate('//a//b/'), '/a/b');
     assert.equal(normalizeTemplate(''), '/');
+  });
+});
+
+describe('levels of detail', () => {
+  const p = policy({
+    level: 'metadata',
+    routes: [
+      { route: '/payments/**', methods: ['POST'], level: 'request-response' },
+      { route: '/payments/**', level: 'request' },
+      { route: '/internal/**', level: 'none' },
+    ],
+  });
+  it('first matching rule, then the default', () => {
+    assert.deepEqual(p.decide('POST', '/payments/:id', undefined), { audit: true, operationType: undefined, level: 'request-response' });
+    assert.deepEqual(p.decide('PUT', '/payments/:id', undefined), { audit: true, operationType: undefined, level: 'request' });
+    assert.deepEqual(p.decide('POST', '/users', undefined), { audit: true, operationType: undefined, level: 'metadata' });
+  });
+  it("level 'none' is audit: false, and a route's own level comes first", () => {
+    assert.equal(p.decide('POST', '/internal/x', undefined).audit, false);
+    assert.equal(p.mayAudit('POST', { level: 'none' }), false);
+    assert.deepEqual(p.decide('POST', '/payments/:id', { level: 'metadata' }), { audit: true, operationType: undefined, level: 'metadata' });
+  });
+  it('says which requests may need their response body kept', () => {
+    assert.equal(p.recordsResponses, true);
+    assert.equal(p.mayRecordResponse('POST', undefined, undefined), true);
+    assert.equal(p.mayRecordResponse('PUT', undefined, undefined), false);
+    assert.equal(p.mayRecordResponse('POST', undefined, '/users'), false);
+    assert.equal(p.mayRecordResponse('PUT', { level: 'request-response' }, undefined), true);
+    assert.equal(policy({}).recordsResponses, false);
   });
 });

@@ -84,3 +84,35 @@ describe('insertMembers keeps a line canonical', () => {
     it(`${line} + ${members.map(([n]) => n).join(',')}`, () => assert.equal(insertMembers(line, members), expected));
   }
 });
+
+describe('levels of detail in the options', () => {
+  const file = join(dir, 'levels.log');
+  const reject = (options: Record<string, unknown>, option: string, problem: RegExp, fix: RegExp): void =>
+    assert.throws(
+      () => createAuditor({ file, ...options } as AuditOptions),
+      (err: unknown) => {
+        assert.ok(err instanceof AuditConfigError, String(err));
+        assert.equal(err.option, option);
+        assert.match(err.message, problem);
+        assert.match(err.message.split(' Fix: ')[1] ?? '', fix);
+        return true;
+      },
+    );
+
+  it('names a bad level, a contradiction and a level that could never apply', () => {
+    reject({ level: 'full' }, 'level', /must be a level of detail, got "full"/, /'metadata', 'request', 'request-response'/);
+    reject({ level: 'none' }, 'level', /got "none"/, /would record nothing/);
+    reject({ routes: [{ route: '/a', level: 'Metadata' }] }, 'routes[0].level', /got "Metadata"/, /'none', 'metadata'/);
+    reject({ routes: [{ route: '/a', audit: true, level: 'none' }] }, 'routes[0]', /both audit: true and level: 'none'/, /keep one/);
+    reject({ routes: [{ route: '/reports/:id', methods: ['GET'], level: 'request-response' }] }, 'routes[0]', /sets level 'request-response' for GET, which is not audited by default/, /add audit: true/);
+    reject({ routes: [{ route: '/a' }] }, 'routes[0]', /neither audit, operationType nor level/, /level: 'metadata'/);
+  });
+
+  it('accepts a level on a rule alone, and a default', async () => {
+    const auditor = createAuditor({ file, level: 'metadata', routes: [{ route: '/a/**', level: 'request-response' }, { route: '/b', level: 'none' }] });
+    assert.equal(auditor.options.policy.decide('POST', '/a/x', undefined).level, 'request-response');
+    assert.equal(auditor.options.policy.decide('POST', '/b', undefined).audit, false);
+    assert.equal(auditor.options.policy.decide('POST', '/c', undefined).level, 'metadata');
+    await auditor.close();
+  });
+});

@@ -1,5 +1,5 @@
 import uPlot from 'uplot';
-import type { Zone } from './time.js';
+import { formatTime, type Zone } from './time.js';
 
 /**
  * Records over the selected range as bars, failures drawn in their own colour over the total from
@@ -22,7 +22,7 @@ export interface HistogramAnswer {
 
 export class Histogram {
   #plot: uPlot | undefined;
-  #zone: Zone = 'local';
+  #look = '';
   #observer: ResizeObserver;
 
   constructor(
@@ -36,15 +36,23 @@ export class Histogram {
   show(answer: HistogramAnswer, zone: Zone): void {
     const xs = answer.buckets.map((b) => b.start / 1e6);
     const data: uPlot.AlignedData = [xs, answer.buckets.map((b) => b.total), answer.buckets.map((b) => b.failures)];
-    if (this.#plot !== undefined && this.#zone === zone) {
+    const style = getComputedStyle(document.documentElement);
+    // The colours are the theme's: a chart drawn for the other theme is drawn again.
+    const look = `${zone}|${style.getPropertyValue('--bg')}`;
+    if (this.#plot !== undefined && this.#look === look) {
       this.#plot.setData(data);
       return;
     }
     this.#plot?.destroy();
-    this.#zone = zone;
-    const style = getComputedStyle(document.documentElement);
+    this.#look = look;
     const colour = (name: string, fallback: string): string => style.getPropertyValue(name).trim() || fallback;
     const bars = uPlot.paths.bars!({ size: [0.9, 40], align: 1 });
+    // 24-hour times in the page's zone (uPlot's default is a 12-hour clock in the browser's zone).
+    const spanUs = answer.to - answer.from;
+    const tick = (sec: number): string => {
+      const t = formatTime(sec * 1e6, zone);
+      return spanUs > 36 * 3600e6 ? t.slice(5, 16) : t.slice(11, 16);
+    };
     const axis = { stroke: colour('--muted', '#666'), grid: { stroke: colour('--grid', '#8884'), width: 1 }, ticks: { stroke: colour('--grid', '#8884') } };
     this.#plot = new uPlot(
       {
@@ -53,9 +61,9 @@ export class Histogram {
         legend: { show: true },
         cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-        axes: [{ ...axis }, { ...axis, size: 44 }],
+        axes: [{ ...axis, values: (_u: uPlot, splits: number[]) => splits.map(tick) }, { ...axis, size: 44 }],
         series: [
-          {},
+          { value: (_u: uPlot, v: number | null) => (v === null ? '—' : formatTime(v * 1e6, zone).slice(0, 16)) },
           { label: 'Records', fill: colour('--bar', '#4a7bd0'), stroke: colour('--bar', '#4a7bd0'), paths: bars, points: { show: false } },
           { label: 'Failures', fill: colour('--fail', '#d04a4a'), stroke: colour('--fail', '#d04a4a'), paths: bars, points: { show: false } },
         ],

@@ -26,6 +26,8 @@ let generation = 0;
 let loading = false;
 let refused = false;
 let freshCount = 0;
+/** The range the menus were filled for: they list what the range holds, whatever the other filters. */
+let menusFor = '';
 
 const form = byId<HTMLFormElement>('filters');
 const search = byId<HTMLInputElement>('search');
@@ -90,9 +92,15 @@ async function render(): Promise<void> {
   more.hidden = true;
   setStatus('Loading…');
   const now = Date.now();
-  void loadMenus(mine, now);
+  // The rows first: a store answers in the order it is asked, and the rows are what the reader waits for.
+  const rows = loadPage(mine, now);
   void loadHistogram(mine, now);
-  await loadPage(mine, now);
+  await rows;
+  const menus = `${state.range}|${state.gte}|${state.lte}|${state.reads}`;
+  if (menus !== menusFor) {
+    menusFor = menus;
+    void loadMenus(mine, now);
+  }
   if (state.open !== undefined && mine === generation) void drawer.open(state.open, state.zone);
   if (live.running) live.start(liveParams());
 }
@@ -144,7 +152,10 @@ async function loadMenus(mine: number, now: number): Promise<void> {
     const [froms, ops, sources] = await Promise.all(
       ['from', 'operation_id', 'source'].map((field) => getJson<{ values: Array<{ value: string | number; count: number }> }>(`distinct/${field}`, p)),
     );
-    if (mine !== generation) return;
+    if (mine !== generation) {
+      menusFor = '';
+      return;
+    }
     fillMenu(byId<HTMLSelectElement>('f-from'), froms!.values.map((v) => String(v.value)), state.filters.get('from'));
     fillMenu(byId<HTMLSelectElement>('f-operation'), ops!.values.map((v) => String(v.value)), state.filters.get('operation_id'));
     const datalist = byId('sources');
@@ -152,6 +163,7 @@ async function loadMenus(mine: number, now: number): Promise<void> {
     for (const v of sources!.values) datalist.appendChild(el('option', { value: String(v.value) }));
   } catch {
     // The menus are a convenience; the list reports refusals.
+    menusFor = '';
   }
 }
 
@@ -378,6 +390,7 @@ function showFailure(err: unknown): void {
     showNotice(err.status === 401 ? 'Not signed in: the audit log refused this page (401). Sign in, or open the address with its token again.' : 'You may not read the audit log (403).');
     return;
   }
+  setStatus('');
   if (err instanceof ApiFailure) showNotice(`The audit log refused the query: ${err.message}`);
   else if ((err as Error)?.name !== 'AbortError') showNotice(`Could not reach the audit log: ${(err as Error)?.message ?? String(err)}`);
 }

@@ -26,6 +26,13 @@ for (const framework of FRAMEWORKS) {
       await mounted.close();
     });
 
+    it('sends the mount without its trailing slash to the page, keeping the query', async () => {
+      const res = await fetch(`${mounted.app.url}/admin/audit?source=alice`, { headers: { cookie: 'session=auditor' }, redirect: 'manual' });
+      assert.equal(res.status, 308);
+      assert.equal(res.headers.get('location'), 'audit/?source=alice');
+      assert.equal(new URL(res.headers.get('location')!, `${mounted.app.url}/admin/audit`).href, `${mounted.pageUrl}?source=alice`);
+    });
+
     it('does everything the issue asks, in a real browser', async (t) => {
       const origin = new URL(mounted.pageUrl).origin;
       const bobLine = (await mounted.store.get('01900000-0000-7000-8000-000000000014', []))!;
@@ -60,5 +67,6 @@ for (const framework of FRAMEWORKS) {
       assert.equal(asset.status, 401);
       assert.deepEqual(await none.json(), { code: 'unauthenticated', message: 'Sign in to read the audit log.' });
     });
+
   });
 }

@@ -22,10 +22,10 @@ export interface MountedDashboard {
   close(): Promise<void>;
 }
 
-export async function mountDashboard(framework: Framework): Promise<MountedDashboard> {
+export async function mountDashboard(framework: Framework, lines: readonly string[] = seedLines(Date.now() * 1000)): Promise<MountedDashboard> {
   const dir = mkdtempSync(join(tmpdir(), 'auditkit-dashboard-'));
   const store = await openSqliteStore({ path: join(dir, 'audit.db'), maxAgeDays: null });
-  await store.write(seedLines(Date.now() * 1000));
+  await store.write(lines);
   let revoked = false;
   const authorize = (request: AuthorizeRequest): { viewer: string } | false => {
     const session = request.cookies.session;

@@ -3,15 +3,18 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
   Auditor,
   STRICT_REFUSAL,
+  responseFacts,
   watchNodeResponse,
   withControls,
   type AuditorControls,
   type AdapterBinding,
   type AuditHandle,
   type AuditOptions,
-    type CompletionFacts,
+  type AuditContext,
+  type CompletionFacts,
 } from '@auditkit/core';
 import { holdResponse } from './hold-response.js';
+import { checkMountOrder, standInReportsTo } from './mount-check.js';
 import { matchedRoute } from './route-template.js';
 
 /**
@@ -48,6 +51,21 @@ function refuse(res: ServerResponse): void {
   res.end(JSON.stringify(STRICT_REFUSAL.body));
 }
 
+const kSent = Symbol('auditkit.sent');
+type SentResponse = Response & { [kSent]?: unknown };
+
+/**
+ * Keeps what the handler answers through res.send (res.json and res.send of objects end there, already
+ * serialised), for a record made at level request-response. Only on a request the core says may need it.
+ */
+function keepSentBody(res: Response): void {
+  const send = res.send;
+  res.send = function send_(this: SentResponse, body?: unknown) {
+    this[kSent] = body;
+    return send.call(this, body);
+  } as Response['send'];
+}
+
 function completionFacts(req: Request, res: ServerResponse, aborted: boolean): CompletionFacts {
   const route = matchedRoute(req);
   let query: object | undefined;
@@ -65,6 +83,7 @@ function completionFacts(req: Request, res: ServerResponse, aborted: boolean): C
     statusCode: res.statusCode,
     aborted,
     headersSent: res.headersSent,
+    response: (req.audit as AuditContext | undefined)?.wantsResponseBody ? responseFacts((res as SentResponse)[kSent], (n) => res.getHeader(n)) : undefined,
   };
 }
 
@@ -78,17 +97,27 @@ const binding: AdapterBinding<Request> = {
   },
 };
 
-/** Express middleware that audits every change-making request. Mount it first. */
+/**
+ * Express middleware that audits every change-making request. Mount it first: routes mounted before
+ * it are reported once (AUDITKIT_NOT_MOUNTED), and their `req.audit` is a stand-in that records nothing.
+ */
 export function audit(options?: AuditOptions): AuditMiddleware {
   const auditor = new Auditor(options);
+  standInReportsTo(auditor);
+  let checked = false;
 
   const middleware = function auditkit(req: Request, res: Response, next: NextFunction): void {
+    if (!checked) {
+      checked = true;
+      checkMountOrder(req, middleware, auditor);
+    }
     const ctx = auditor.begin({ method: req.method, headers: req.headers, remoteAddress: req.socket.remoteAddress }, binding, req);
     if (ctx.refused) {
       res.status(STRICT_REFUSAL.status).set('retry-after', '1').json(STRICT_REFUSAL.body);
       return;
     }
     req.audit = ctx;
+    if (ctx.wantsResponseBody) keepSentBody(res);
     // A blocking or strict sink: the response goes out only once its record is written.
     if (auditor.holdsResponses && ctx.watching) {
       holdResponse(res, () => ctx.beforeSend(completionFacts(req, res, false)), refuse);

@@ -4,6 +4,8 @@ import fp from 'fastify-plugin';
 import {
   Auditor,
   STRICT_REFUSAL,
+  checkRouteSetting,
+  responseFacts,
   watchNodeResponse,
   type AdapterBinding,
   type AuditContext,
@@ -36,7 +38,7 @@ declare module 'fastify' {
     readonly audit: AuditHandle;
   }
   interface FastifyContextConfig {
-    /** true/false to force auditing on or off for this route, or `{ audit, operationType }`. */
+    /** true/false to force auditing on or off for this route, or `{ audit, operationType, level }`. */
     audit?: RouteAuditSetting;
   }
   interface FastifyInstance {
@@ -50,6 +52,7 @@ export type { AuditHandle, AuditOptions, RouteAuditSetting } from '@auditkit/cor
 const kContext = Symbol('auditkit.context');
 const kReply = Symbol('auditkit.reply');
 const kRoute = Symbol('auditkit.route');
+const kPayload = Symbol('auditkit.payload');
 
 interface RouteFacts {
   url: string | undefined;
@@ -60,6 +63,7 @@ type AuditedRequest = FastifyRequest & {
   [kContext]: AuditContext<FastifyReply> | null | undefined;
   [kReply]: FastifyReply | null | undefined;
   [kRoute]: RouteFacts | null | undefined;
+  [kPayload]: unknown;
 };
 
 /**
@@ -103,7 +107,15 @@ function completionFacts(reply: FastifyReply, res: ServerResponse, aborted: bool
     statusCode,
     aborted,
     headersSent: res.headersSent,
+    response: (request as AuditedRequest)[kContext]?.wantsResponseBody ? responseFacts((request as AuditedRequest)[kPayload], (n) => reply.getHeader(n)) : undefined,
   };
+}
+
+/** Keeps the payload about to be sent (serialised), for a record made at level request-response. */
+function keepPayload(request: FastifyRequest, _reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
+  const req = request as AuditedRequest;
+  if (req[kContext]?.wantsResponseBody) req[kPayload] = payload;
+  done(null, payload);
 }
 
 const binding: AdapterBinding<FastifyReply> = {
@@ -131,15 +143,22 @@ const plugin: FastifyPluginCallback<AuditOptions> = function auditkit(fastify, o
   // cannot be seen, so then every request reads its route's config. Their requests still pass through
   // the hooks below: Fastify adds a hook to every child context that already exists.
   let routeSettings = fastify.printRoutes() !== '(empty tree)';
-  fastify.addHook('onRoute', (route) => {
-    if (route.config?.audit !== undefined) routeSettings = true;
-  });
   const policy = auditor.options.policy;
+  fastify.addHook('onRoute', (route) => {
+    const setting = checkRouteSetting(route.config?.audit, `route ${route.url} config.audit`);
+    if (setting !== undefined) routeSettings = true;
+    // Only the routes whose records may hold the response body keep it: a route-level onSend hook.
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!methods.some((m) => policy.mayRecordResponse(m, setting, route.url))) return;
+    const own = route.onSend === undefined ? [] : Array.isArray(route.onSend) ? route.onSend : [route.onSend];
+    route.onSend = [keepPayload as never, ...own];
+  });
 
   fastify.decorate('auditor', auditor);
   fastify.decorateRequest(kContext, null);
   fastify.decorateRequest(kReply, null);
   fastify.decorateRequest(kRoute, null);
+  fastify.decorateRequest(kPayload, null);
   fastify.decorateRequest('audit', {
     getter(this: FastifyRequest): AuditHandle {
       const req = this as AuditedRequest;
@@ -171,6 +190,8 @@ const plugin: FastifyPluginCallback<AuditOptions> = function auditkit(fastify, o
     fastify.addHook('onSend', async function auditOnSend(request, reply, payload) {
       const ctx = (request as AuditedRequest)[kContext];
       if (!ctx || !ctx.watching || ctx.done) return payload;
+      // Route-level hooks run after this one: keep the payload here for a record that needs it.
+      if (ctx.wantsResponseBody) (request as AuditedRequest)[kPayload] = payload;
       const send = await ctx.beforeSend(completionFacts(reply, reply.raw, false, reply.statusCode));
       if (send) return payload;
       reply.code(STRICT_REFUSAL.status).header('content-type', 'application/json; charset=utf-8').header('retry-after', '1');

@@ -3,6 +3,7 @@ import type { Context, Middleware, Next } from 'koa';
 import {
   Auditor,
   STRICT_REFUSAL,
+  responseFacts,
   watchNodeResponse,
   withControls,
   type AuditorControls,
@@ -10,8 +11,9 @@ import {
   type AuditContext,
   type AuditHandle,
   type AuditOptions,
-    type CompletionFacts,
+  type CompletionFacts,
 } from '@auditkit/core';
+import { checkMountOrder, standInReportsTo } from './mount-check.js';
 
 /**
  * auditkit for Koa 3. Koa sends the response after the middleware chain has settled, and sets the
@@ -91,6 +93,8 @@ function completionFacts(ctx: RoutedContext, res: ServerResponse, aborted: boole
     statusCode: res.statusCode,
     aborted,
     headersSent: res.headersSent,
+    // Koa keeps the body it sent on the context: handed over only when a record may need it.
+    response: (ctx.audit as AuditContext | undefined)?.wantsResponseBody ? responseFacts(ctx.body, (n) => res.getHeader(n)) : undefined,
   };
 }
 
@@ -103,11 +107,20 @@ const binding: AdapterBinding<Context> = {
   },
 };
 
-/** Koa middleware that audits every change-making request. Put it first. */
+/**
+ * Koa middleware that audits every change-making request. Put it first: routers mounted before it are
+ * reported once (AUDITKIT_NOT_MOUNTED), and their `ctx.audit` is a stand-in that records nothing.
+ */
 export function audit(options?: AuditOptions): AuditMiddleware {
   const auditor = new Auditor(options);
+  standInReportsTo(auditor);
+  let checked = false;
 
   const middleware = function auditkit(ctx: Context, next: Next): Promise<void> | void {
+    if (!checked) {
+      checked = true;
+      checkMountOrder(ctx, middleware, auditor);
+    }
     const auditContext = auditor.begin(
       { method: ctx.method, headers: ctx.req.headers, remoteAddress: ctx.req.socket.remoteAddress },
       binding,

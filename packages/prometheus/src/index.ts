@@ -27,6 +27,7 @@ const SINK_COUNTERS = [
   ['records_written_total', 'Records a sink confirmed written.', 'written'],
   ['records_dropped_total', 'Records a sink turned away: queue or spool full, oversize, or closed.', 'dropped'],
   ['records_failed_total', 'Records given up after acceptance (undelivered at a close deadline, no spool).', 'failed'],
+  ['records_skipped_total', "Records the sink's select does not take: never offered to it.", 'skipped'],
   ['write_errors_total', 'Failed write attempts; each is retried.', 'errors'],
 ] as const;
 

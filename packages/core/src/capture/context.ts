@@ -78,6 +78,11 @@ export class AuditContext<Carrier = unknown> implements AuditHandle {
   reserved = false;
   /** strict mode: the request was refused before the handler ran. */
   refused = false;
+  /**
+   * The record may be made at level `request-response`: the adapter keeps what the handler answers
+   * and hands it over in the completion facts. Set by the auditor when the request arrives.
+   */
+  wantsResponseBody = false;
 
   readonly #owner: ContextOwner;
   readonly #binding: AdapterBinding<Carrier>;

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AuditContext } from './context.js';
+import type { RouteLevel } from '../model/record.js';
 
 /**
  * The contract between the core and a framework adapter. An adapter reads its framework's objects,
@@ -15,6 +16,8 @@ export type RouteAuditSetting =
       audit?: boolean;
       /** Overrides the derived operation_type for this route. */
       operationType?: string;
+      /** How much this route's records hold: `metadata`, `request` (the default), `request-response`, or `none` (no record). */
+      level?: RouteLevel;
     };
 
 /** What is known when the request arrives. */
@@ -45,6 +48,33 @@ export interface CompletionFacts {
   aborted: boolean;
   /** Whether response headers had been sent when the client went away. */
   headersSent: boolean;
+  /**
+   * What the handler answered, handed over only when the context's `wantsResponseBody` is set (a
+   * route at level `request-response` may need it); the core decides whether it is recorded.
+   */
+  response?: ResponseFacts | undefined;
+}
+
+/** The response body as the framework was given it, and the headers that describe it. */
+export interface ResponseFacts {
+  /** An object, a string, a Buffer, or something that cannot be recorded (a stream): summarised. */
+  body: unknown;
+  contentType: string | undefined;
+  contentLength: number | undefined;
+  contentEncoding: string | undefined;
+}
+
+/** Builds ResponseFacts from the body and a header getter (`res.getHeader`, Fastify's `reply.getHeader`). */
+export function responseFacts(body: unknown, header: (name: string) => unknown): ResponseFacts {
+  const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : undefined);
+  const length = header('content-length');
+  const n = typeof length === 'number' ? length : typeof length === 'string' ? Number(length) : Number.NaN;
+  return {
+    body,
+    contentType: text(header('content-type')),
+    contentLength: Number.isSafeInteger(n) && n >= 0 ? n : undefined,
+    contentEncoding: text(header('content-encoding')),
+  };
 }
 
 /**

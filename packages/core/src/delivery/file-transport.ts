@@ -10,6 +10,7 @@ import { AuditConfigError, AuditFault } from '../shared/errors.js';
 import { writeAtExit, type PendingAppend } from './file-exit-write.js';
 import { checkSigningKey, loadSigningKey, type PrivateKeySource } from '../integrity/signing-key.js';
 import type { AuditEntry } from '../record/entry.js';
+import { nextRotation, type RotationPeriod, type RotationZone } from './rotation-time.js';
 import { booleanAt, describe, fail, integerAt, isPlainObject, onlyKeys, stringAt } from '../shared/validate.js';
 
 const NEWLINE = Buffer.from('\n');
@@ -36,8 +37,8 @@ async function endsWithNewline(path: string, size: number): Promise<boolean> {
  * - A failed write (ENOSPC, EROFS, EIO) is cut back to the last whole line and the file is closed; the
  *   next attempt reopens it, so a directory that became read-only or unwritable shows up as EROFS or
  *   EACCES, and a recovered one is used again. The pipeline keeps the records queued and retries.
- * - Rotation by size, then retention by count and by age; rotated files can be gzipped. Files are
- *   created 0600 in a 0700 directory.
+ * - Rotation by size and, with `rotateEvery`, at each hour or day (rotation-time.ts); then retention by
+ *   count and by age; rotated files can be gzipped. Files are created 0600 in a 0700 directory.
  * - Safe under external rotation: `reopen()` (or `reopenOnSighup`) starts a fresh file at the path.
  */
 
@@ -48,6 +49,10 @@ export interface AuditFileOptions {
   mode?: number;
   /** Rotate before a batch would take the file past this size: bytes, or `50MB`, `512KiB`. Default 50 MiB (EMQX). 0: never. */
   maxSize?: number | string;
+  /** Also rotate at every hour or day boundary (Mattermost's backup interval), between batches. Default: by size only. */
+  rotateEvery?: RotationPeriod;
+  /** Whether `rotateEvery` boundaries follow the machine's local clock (default) or UTC. */
+  rotateTimeZone?: RotationZone;
   /** Rotated files kept (the oldest go first). Default 10 (EMQX's rotation_count). 0: keep all. */
   maxFiles?: number;
   /** Rotated files older than this many days are deleted. Default 0: no age limit. */
@@ -91,8 +96,18 @@ interface ResolvedChain {
   node: string | undefined;
 }
 
+/**
+ * For auditkit's own tests only, and deliberately not in AuditFileOptions: replaces the boundary
+ * function of `rotateEvery`, so a real rotation can be seen a second away rather than an hour.
+ */
+const ROTATION_BOUNDARY = Symbol.for('auditkit.internal.rotationBoundary');
+
 interface Settings {
   chain: ResolvedChain | undefined;
+  /** The next rotation boundary after a moment (ms); `undefined` without `rotateEvery`. */
+  rotateAt: ((now: number) => number) | undefined;
+  rotateEvery: RotationPeriod | undefined;
+  rotateTimeZone: RotationZone;
   path: string;
   mode: number;
   maxSize: number;
@@ -107,9 +122,20 @@ function settingsFrom(options: AuditFileOptions, prefix: string): Settings {
   const o = options as Record<string, unknown>;
   const at = (k: string): string => (prefix ? `${prefix}.${k}` : k);
   if (!isPlainObject(o)) fail(prefix || 'AuditFileTransport', `must be an object, got ${describe(o)}`, 'pass { path, maxSize, maxFiles }');
-  onlyKeys(o, ['path', 'mode', 'maxSize', 'maxFiles', 'maxAgeDays', 'compress', 'durable', 'reopenOnSighup', 'chain'], prefix);
+  onlyKeys(o, ['path', 'mode', 'maxSize', 'rotateEvery', 'rotateTimeZone', 'maxFiles', 'maxAgeDays', 'compress', 'durable', 'reopenOnSighup', 'chain'], prefix);
+  const every = o.rotateEvery;
+  if (every !== undefined && every !== 'hour' && every !== 'day') fail(at('rotateEvery'), `must be "hour" or "day", got ${describe(every)}`, 'use "hour" or "day", or leave it out to rotate by size only');
+  const zone = o.rotateTimeZone ?? 'local';
+  if (zone !== 'local' && zone !== 'utc') fail(at('rotateTimeZone'), `must be "local" or "utc", got ${describe(zone)}`, 'use "local" (the machine\'s clock, DST included) or "utc"');
+  if (o.rotateTimeZone !== undefined && every === undefined) fail(at('rotateTimeZone'), 'has no effect without rotateEvery', 'add rotateEvery: "hour" or "day", or remove rotateTimeZone');
+  const seam = (options as Record<symbol, unknown>)[ROTATION_BOUNDARY];
+  const rotateAt =
+    every === undefined ? undefined : typeof seam === 'function' ? (seam as (now: number) => number) : (now: number) => nextRotation(now, every as RotationPeriod, zone as RotationZone);
   return {
     chain: resolveChain(o.chain, at('chain')),
+    rotateAt,
+    rotateEvery: every as RotationPeriod | undefined,
+    rotateTimeZone: zone as RotationZone,
     path: resolve(stringAt(o.path, at('path'), DEFAULT_AUDIT_FILE, './log/audit.log')),
     mode: integerAt(o.mode, at('mode'), 0o600, 0, 0o777),
     maxSize: o.maxSize === undefined ? 50 * 1024 * 1024 : parseSize(o.maxSize as number | string, at('maxSize')),
@@ -151,6 +177,10 @@ export class AuditFileTransport extends AuditTransport {
   #handle: FileHandle | undefined;
   #size = 0;
   #lastRotation = 0;
+  /** With rotateEvery: when the current file's period ends (ms since the epoch). */
+  #periodEnd = Infinity;
+  #periodTimer: NodeJS.Timeout | undefined;
+  #closing = false;
   /** File operations run one after another, whoever asks. */
   #ops: Promise<unknown> = Promise.resolve();
   #maintenance: Promise<void> = Promise.resolve();
@@ -181,8 +211,10 @@ export class AuditFileTransport extends AuditTransport {
     try {
       mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
       const fd = openSync(this.path, 'a', this.settings.mode);
-      fstatSync(fd);
+      const stat = fstatSync(fd);
       closeSync(fd);
+      // A file left by an earlier process belongs to the period of its last write: if that has ended, the first batch starts a new file.
+      if (this.settings.rotateAt) this.#periodEnd = this.settings.rotateAt(stat.size > 0 ? stat.mtimeMs : Date.now());
     } catch (err) {
       throw new AuditConfigError(
         'AUDITKIT_SINK_UNAVAILABLE',
@@ -199,6 +231,7 @@ export class AuditFileTransport extends AuditTransport {
       this.#chainTimer.unref();
     }
     this.#maintenance = this.#tidy().then(() => this.#retain());
+    if (this.settings.rotateAt) this.#schedulePeriodEnd();
   }
 
   writeEntries(entries: readonly AuditEntry[]): Promise<void> {
@@ -211,7 +244,8 @@ export class AuditFileTransport extends AuditTransport {
     for (const e of entries) text += e.line + '\n';
     const buffer = Buffer.from(text, 'utf8');
     return this.#serial(async () => {
-      if (this.#wouldOverflow(buffer.length)) await this.#rotate(await this.#rotationTarget());
+      if (this.settings.rotateAt) await this.#open();
+      if (this.#periodOver() || this.#wouldOverflow(buffer.length)) await this.#rotate(await this.#rotationTarget());
       await this.#append(buffer);
     });
   }
@@ -259,6 +293,8 @@ export class AuditFileTransport extends AuditTransport {
   protected async closeSink(): Promise<void> {
     process.off('SIGHUP', this.#onSighup);
     clearInterval(this.#chainTimer);
+    this.#closing = true;
+    clearTimeout(this.#periodTimer);
     await this.#serial(async () => {
       // A closed chain ends with a final checkpoint: anything after it in this chain is an insertion.
       if (this.#chain?.state) await this.#checkpoint('close', { final: true });
@@ -271,6 +307,39 @@ export class AuditFileTransport extends AuditTransport {
     const run = this.#ops.then(fn, fn);
     this.#ops = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * With rotateEvery: the current file's period has ended and the file holds something. An empty file
+   * simply moves on to the current period: a file is never rotated with nothing in it.
+   */
+  #periodOver(): boolean {
+    const now = Date.now();
+    if (now < this.#periodEnd) return false;
+    if (this.#size > 0) return true;
+    this.#periodEnd = this.settings.rotateAt!(now);
+    return false;
+  }
+
+  /**
+   * Rotates at the boundary even when no record comes, so each file closes on time (a shipper or an
+   * auditor waiting for the hour's file gets it); a batch arriving first rotates it itself.
+   */
+  #schedulePeriodEnd(): void {
+    if (this.#closing) return;
+    const now = Date.now();
+    // A passed boundary with the file closed waits for the next write; the timer looks again at the next boundary.
+    const at = this.#periodEnd > now ? this.#periodEnd : this.settings.rotateAt!(now);
+    this.#periodTimer = setTimeout(() => {
+      this.#serial(async () => {
+        if (this.#closing || !this.#handle || !this.#periodOver()) return;
+        if (this.settings.chain && this.#chain?.state) await this.#rotateChained();
+        else if (!this.settings.chain) await this.#rotate(await this.#rotationTarget());
+      })
+        .catch((err: unknown) => void this.emit('warn', err))
+        .finally(() => this.#schedulePeriodEnd());
+    }, Math.min(Math.max(1, at - now), 2 ** 31 - 1));
+    this.#periodTimer.unref();
   }
 
   #wouldOverflow(bytes: number): boolean {
@@ -329,15 +398,21 @@ export class AuditFileTransport extends AuditTransport {
 
   async #writeChained(bodies: string[]): Promise<void> {
     const chain = await this.#ensureChain();
+    if (this.settings.rotateAt) await this.#open();
+    if (this.#periodOver()) await this.#rotateChained();
     let sealed = await chain.sealSigned(bodies);
     if (this.#wouldOverflow(sealed.bytes.length)) {
-      // The rotated file ends with a checkpoint naming it, so a verifier can tell a missing file.
-      const target = await this.#rotationTarget();
-      await this.#checkpoint('rotation', { file: basename(target) });
-      await this.#rotate(target);
+      await this.#rotateChained();
       sealed = await chain.sealSigned(bodies);
     }
     await this.#commit(chain, sealed);
+  }
+
+  /** The rotated file ends with a checkpoint naming it, so a verifier can tell a missing file; the chain continues in the next. */
+  async #rotateChained(): Promise<void> {
+    const target = await this.#rotationTarget();
+    await this.#checkpoint('rotation', { file: basename(target) });
+    await this.#rotate(target);
   }
 
   /** Writes a signed checkpoint covering everything up to the head. */
@@ -438,6 +513,8 @@ export class AuditFileTransport extends AuditTransport {
     await this.#closeHandle();
     const dir = dirname(this.path);
     await rename(this.path, target);
+    this.#size = 0;
+    if (this.settings.rotateAt) this.#periodEnd = this.settings.rotateAt(Date.now());
     if (this.settings.durable) await syncDir(dir);
     const compress = this.settings.compress;
     this.#maintenance = this.#maintenance

@@ -55,6 +55,17 @@ export interface RecordedHttpRequest {
   body_recorded: BodyRecorded;
 }
 
+/** The response body, in records made at level `request-response`: redacted and capped as the request body is. */
+export interface RecordedHttpResponse {
+  /** The body as parsed (JSON), redacted and size-capped; `null` when absent or not structured (see body_recorded). */
+  body: JsonValue | null;
+  /** `content-type` of the response, without parameters. */
+  body_type: string | null;
+  /** Size of the body in bytes when known. */
+  body_bytes: number | null;
+  body_recorded: BodyRecorded;
+}
+
 /** What the request acted on, when the handler names it (`req.audit.target(...)`). */
 export interface AuditTarget {
   type?: string;
@@ -96,6 +107,10 @@ export interface RequestRecord extends RecordBase {
   query_string: JsonObject;
   bindings: JsonObject;
   http_request: RecordedHttpRequest;
+  /** Only in records made at level `request-response`. */
+  http_response?: RecordedHttpResponse;
+  /** The level of detail the record was made at: `metadata` has no headers or body, `request-response` adds the response body. */
+  audit_level: DetailLevel;
   target: AuditTarget | null;
   meta: JsonObject;
   truncated: boolean;

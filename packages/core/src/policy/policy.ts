@@ -1,6 +1,6 @@
 import type { RouteAuditSetting } from '../capture/facts.js';
 import { compilePattern, type CompiledPattern } from './route-pattern.js';
-import { UNMATCHED_ROUTE } from '../model/record.js';
+import { UNMATCHED_ROUTE, type DetailLevel, type RouteLevel } from '../model/record.js';
 
 /**
  * What is audited. Precedence, first that speaks wins:
@@ -9,6 +9,10 @@ import { UNMATCHED_ROUTE } from '../model/record.js';
  *   3. the high-frequency list, while `ignoreHighFrequency` is on;
  *   4. the method: `skipMethods` (GET, HEAD, OPTIONS by default) are not audited.
  * The `skip(facts)` predicate runs afterwards and can only remove a record.
+ *
+ * How much a record holds (its level of detail, Kubernetes' audit levels) is decided alongside, with
+ * the same precedence: the route's own setting, then the first matching rule, then `options.level`.
+ * Level `none` is `audit: false` at the same place in that order.
  */
 
 export interface RouteRule {
@@ -20,11 +24,15 @@ export interface RouteRule {
   audit?: boolean;
   /** Overrides the derived operation_type. */
   operationType?: string;
+  /** How much the records of matching requests hold; `none` is `audit: false`. */
+  level?: RouteLevel;
 }
 
 export interface Decision {
   readonly audit: boolean;
   readonly operationType: string | undefined;
+  /** The level of detail, should the request be recorded (a handler can force a record of a skipped one). */
+  readonly level: DetailLevel;
 }
 
 interface CompiledRule {
@@ -32,6 +40,16 @@ interface CompiledRule {
   readonly methods: ReadonlySet<string> | undefined;
   readonly audit: boolean | undefined;
   readonly operationType: string | undefined;
+  readonly level: DetailLevel | undefined;
+}
+
+/** A rule or route setting with level `none` is one with `audit: false`. */
+function auditOf(audit: boolean | undefined, level: RouteLevel | undefined): boolean | undefined {
+  return level === 'none' ? false : audit;
+}
+
+function detailOf(level: RouteLevel | undefined): DetailLevel | undefined {
+  return level === 'none' ? undefined : level;
 }
 
 const DECISION_CACHE_MAX = 2048;
@@ -43,6 +61,9 @@ export class Policy {
   readonly #deriveType: (operationId: string) => string;
   /** Methods for which some rule may switch auditing on, even though the method is skipped. */
   readonly #optInMethods: ReadonlySet<string> | 'all';
+  /** Methods for which some rule (or the default) records the response body. */
+  readonly #responseMethods: ReadonlySet<string> | 'all';
+  readonly #level: DetailLevel;
   readonly #cache = new Map<string, Decision>();
 
   constructor(config: {
@@ -51,13 +72,16 @@ export class Policy {
     highFrequency: readonly string[];
     ignoreHighFrequency: boolean;
     operationType: ((operationId: string) => string) | undefined;
+    level?: DetailLevel;
   }) {
     this.#skipMethods = new Set(config.skipMethods.map((m) => m.toUpperCase()));
+    this.#level = config.level ?? 'request';
     this.#rules = config.routes.map((r) => ({
       pattern: compilePattern(r.route),
       methods: r.methods ? new Set(r.methods.map((m) => m.toUpperCase())) : undefined,
-      audit: r.audit,
+      audit: auditOf(r.audit, r.level),
       operationType: r.operationType,
+      level: detailOf(r.level),
     }));
     this.#highFrequency = config.ignoreHighFrequency ? config.highFrequency.map(compilePattern) : [];
     this.#deriveType = config.operationType ?? defaultOperationType;
@@ -71,6 +95,31 @@ export class Policy {
       for (const m of rule.methods) optIn.add(m);
     }
     this.#optInMethods = optIn;
+    let response: Set<string> | 'all' = this.#level === 'request-response' ? 'all' : new Set();
+    for (const rule of this.#rules) {
+      if (response === 'all') break;
+      if (rule.level !== 'request-response') continue;
+      if (!rule.methods) response = 'all';
+      else for (const m of rule.methods) response.add(m);
+    }
+    this.#responseMethods = response;
+  }
+
+  /** Whether any request can be recorded with its response body: adapters then keep what they send. */
+  get recordsResponses(): boolean {
+    return this.#responseMethods === 'all' || this.#responseMethods.size > 0;
+  }
+
+  /**
+   * At request start: may this request's record need the response body? Exact when the route is known
+   * (Fastify), otherwise true whenever some rule for the method could ask for it. The adapter keeps
+   * what it sends only when this says so.
+   */
+  mayRecordResponse(method: string, routeSetting: RouteAuditSetting | undefined, operationId: string | undefined): boolean {
+    if (operationId !== undefined) return this.decide(method, operationId, routeSetting).level === 'request-response';
+    const own = typeof routeSetting === 'object' ? routeSetting.level : undefined;
+    if (own !== undefined) return own === 'request-response';
+    return this.#responseMethods === 'all' || this.#responseMethods.has(method);
   }
 
   /**
@@ -105,22 +154,24 @@ export class Policy {
   #decide(method: string, operationId: string, routeSetting: RouteAuditSetting | undefined): Decision {
     let audit: boolean | undefined = settingAudit(routeSetting);
     let operationType = typeof routeSetting === 'object' ? routeSetting.operationType : undefined;
+    let level = typeof routeSetting === 'object' ? detailOf(routeSetting.level) : undefined;
     for (const rule of this.#rules) {
       if (rule.methods && !rule.methods.has(method)) continue;
       if (!rule.pattern.matches(operationId)) continue;
       audit ??= rule.audit;
       operationType ??= rule.operationType;
+      level ??= rule.level;
       break;
     }
     if (audit === undefined && this.#highFrequency.some((p) => p.matches(operationId))) audit = false;
     audit ??= !this.#skipMethods.has(method);
-    return { audit, operationType };
+    return { audit, operationType, level: level ?? this.#level };
   }
 }
 
 function settingAudit(setting: RouteAuditSetting | undefined): boolean | undefined {
   if (typeof setting === 'boolean') return setting;
-  return setting?.audit;
+  return auditOf(setting?.audit, setting?.level);
 }
 
 /** EMQX's rule: the first segment of the template (`/configs/global_zone` is `configs`). */

@@ -14,7 +14,7 @@ import type { AuditLevel, AuditRecord, RecordBase, RequestRecord } from '../mode
 /** The top-level facts a transport may route or label by (syslog's header and structured data). */
 export type RequestRecordHead = Pick<
   RequestRecord,
-  'id' | 'time' | 'ts' | 'level' | 'event' | 'node' | 'from' | 'request_id' | 'source' | 'source_ip' | 'operation_id' | 'http_method' | 'http_status_code' | 'operation_result'
+  'id' | 'time' | 'ts' | 'level' | 'event' | 'node' | 'from' | 'audit_level' | 'request_id' | 'source' | 'source_ip' | 'operation_id' | 'http_method' | 'http_status_code' | 'operation_result'
 >;
 export type RecordHead = RecordBase | RequestRecordHead | AuditRecord;
 

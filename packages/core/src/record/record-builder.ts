@@ -1,5 +1,6 @@
 import type { AuthResult } from '../auth/auth.js';
-import { recordBody } from './body.js';
+import { recordBody, type RecordedBody } from './body.js';
+import { recordResponseBody } from './response-body.js';
 import { recordChange, type ChangeInput } from '../change/change.js';
 import type { AuditContext, PendingEvent } from '../capture/context.js';
 import { AuditEntry, type RecordHead, type RequestRecordHead } from './entry.js';
@@ -8,7 +9,7 @@ import { recordHeaders } from './headers.js';
 import { uuidv7 } from '../shared/ids.js';
 import type { ResolvedOptions } from '../options.js';
 import { jsonString, redactJson, safeSource, scrubbed, STRING_CUT, type RedactedJson, type RedactionRules } from '../redact/redact.js';
-import { REQUEST_EVENT, type AuditTarget, type BodyRecorded, type OperationResult } from '../model/record.js';
+import { REQUEST_EVENT, type AuditTarget, type BodyRecorded, type DetailLevel, type OperationResult } from '../model/record.js';
 
 /**
  * Writes the records of one request: the request record and any extra events the handler emitted.
@@ -32,6 +33,8 @@ export interface RecordInput {
   durationMs: number;
   /** False when only the handler's extra events are recorded. */
   includeRequest: boolean;
+  /** How much the records hold (policy.ts); every record of one request is made at the same level. */
+  level: DetailLevel;
 }
 
 /** A record over `limits.recordBytes` even without its body and meta: it is dropped and counted. */
@@ -58,6 +61,14 @@ export function resultOf(facts: CompletionFacts, status: number): OperationResul
   return facts.aborted || status >= 400 ? 'failure' : 'success';
 }
 
+/** The `http_response` object (level `request-response`): body first, then its description (sorted keys). */
+function httpResponseJson(body: string, bytes: number | null, recorded: BodyRecorded, type: string | null): string {
+  return `{"body":${body},"body_bytes":${bytes === null ? 'null' : bytes},"body_recorded":"${recorded}","body_type":${type === null ? 'null' : jsonString(type)}}`;
+}
+
+/** Level `metadata` records that a body came (its type and size), never the body or the headers. */
+const NOT_RECORDED = (body: RecordedBody): RecordedBody => ({ json: 'null', body_type: body.body_type, body_bytes: body.body_bytes, body_recorded: 'none', truncated: false });
+
 /** The `http_request` object: body first, then its description, headers and method (sorted keys). */
 function httpRequestJson(body: string, bytes: number | null, recorded: BodyRecorded, type: string | null, headers: string, method: string): string {
   return `{"body":${body},"body_bytes":${bytes === null ? 'null' : bytes},"body_recorded":"${recorded}","body_type":${type === null ? 'null' : jsonString(type)},"headers":${headers},"method":${method}}`;
@@ -81,11 +92,15 @@ export function buildEntries(opts: ResolvedOptions, input: RecordInput): Array<A
   const query = redactJson(rules, 'query', facts.query ?? {}, budget);
   // An unmatched request has no route, so no bindings: a catch-all parameter would hold the raw path.
   const bindings: RedactedJson = facts.route === undefined ? { json: '{}', truncated: false } : redactJson(rules, 'bindings', facts.params ?? {}, budget);
-  const body = recordBody(facts.body, headers, rules, budget);
-  const headersJson = recordHeaders(headers, opts.maskedHeaders, rules, rules.maskJson);
+  const level = input.level;
+  // Metadata: who, what, when and the result. The body is described by the headers alone, never read.
+  const body = level === 'metadata' ? NOT_RECORDED(recordBody(undefined, headers, rules, budget)) : recordBody(facts.body, headers, rules, budget);
+  const headersJson = level === 'metadata' ? '{}' : recordHeaders(headers, opts.maskedHeaders, rules, rules.maskJson);
   const methodJson = jsonString(ctx.start.method);
   const httpRequest = httpRequestJson(body.json, body.body_bytes, body.body_recorded, body.body_type, headersJson, methodJson);
-  const sharedTruncated = query.truncated || bindings.truncated || body.truncated;
+  const response = level === 'request-response' ? recordResponseBody(facts.response, rules, budget) : undefined;
+  const httpResponse = response === undefined ? '' : `"http_response":${httpResponseJson(response.json, response.body_bytes, response.body_recorded, response.body_type)},`;
+  const sharedTruncated = query.truncated || bindings.truncated || body.truncated || (response?.truncated ?? false);
 
   const status = statusOf(facts);
   const result = resultOf(facts, status);
@@ -103,7 +118,7 @@ export function buildEntries(opts: ResolvedOptions, input: RecordInput): Array<A
   // A record is `head` + its own event/id/level/meta + `middle` + its own result/target + `tail`.
   const shared: Shared = {
     head:
-      `{"aborted":${facts.aborted},"auth_error":${auth.error === null ? 'null' : `"${auth.error}"`},"auth_type":"${auth.type}",` +
+      `{"aborted":${facts.aborted},"audit_level":"${level}","auth_error":${auth.error === null ? 'null' : `"${auth.error}"`},"auth_type":"${auth.type}",` +
       `"bindings":${objectJson(bindings)},`,
     durationMs: `"duration_ms":${numberJson(input.durationMs)},`,
     middle: `,"node":${jsonString(opts.node)},"operation_id":${jsonString(input.operationId)},`,
@@ -125,14 +140,14 @@ export function buildEntries(opts: ResolvedOptions, input: RecordInput): Array<A
     const metaJson = objectJson(m);
     const change = changeInput === undefined ? undefined : recordChange(opts, changeInput);
     const id = uuidv7(timeMs);
-    const level = opResult === 'success' ? 'info' : 'warn';
+    const severity = opResult === 'success' ? 'info' : 'warn';
     const eventJson = jsonString(event);
-    const line = (request: string, metaText: string, truncated: boolean, changeText: string | undefined): string =>
+    const line = (request: string, responseText: string, metaText: string, truncated: boolean, changeText: string | undefined): string =>
       shared.head +
       (changeText === undefined ? '' : `"change":${changeText},`) +
       shared.durationMs +
-      `"event":${eventJson},"from":${jsonString(input.from)},"http_method":${jsonString(httpMethod)},"http_request":${request},"http_status_code":${numberJson(status)},` +
-      `"id":"${id}","level":"${level}","meta":${metaText}` +
+      `"event":${eventJson},"from":${jsonString(input.from)},"http_method":${jsonString(httpMethod)},"http_request":${request},${responseText}"http_status_code":${numberJson(status)},` +
+      `"id":"${id}","level":"${severity}","meta":${metaText}` +
       shared.middle +
       `"operation_result":"${opResult}","operation_type":${jsonString(input.operationType)}` +
       shared.tail +
@@ -141,10 +156,11 @@ export function buildEntries(opts: ResolvedOptions, input: RecordInput): Array<A
       id,
       time: input.timeMicros,
       ts,
-      level,
+      level: severity,
       event,
       node: opts.node,
       from: input.from,
+      audit_level: level,
       request_id: input.requestId,
       source,
       source_ip: input.sourceIp,
@@ -153,12 +169,14 @@ export function buildEntries(opts: ResolvedOptions, input: RecordInput): Array<A
       http_status_code: status,
       operation_result: opResult,
     };
-    let text = line(httpRequest, metaJson, sharedTruncated || m.truncated || (change?.truncated ?? false), change?.json);
+    let text = line(httpRequest, httpResponse, metaJson, sharedTruncated || m.truncated || (change?.truncated ?? false), change?.json);
     const limit = opts.limits.recordBytes;
     if (text.length * 3 > limit && Buffer.byteLength(text) > limit) {
       // Over the limit: the body and meta go first (Kubernetes drops request and response objects).
       const shrunk = httpRequestJson('null', body.body_bytes, body.body_recorded === 'none' ? 'none' : 'truncated', body.body_type, headersJson, methodJson);
-      text = line(shrunk, '{}', true, change?.shrunk);
+      const shrunkResponse =
+        response === undefined ? '' : `"http_response":${httpResponseJson('null', response.body_bytes, response.body_recorded === 'none' ? 'none' : 'truncated', response.body_type)},`;
+      text = line(shrunk, shrunkResponse, '{}', true, change?.shrunk);
       const bytes = Buffer.byteLength(text);
       if (bytes > limit) return new OversizeRecord(bytes, head);
     }
