@@ -21,30 +21,44 @@ export { formatReport } from './report.js';
 export { verifyAuditLog } from '@auditkit/core';
 export { serve, type RunningServer, type ServeOptions } from './serve/serve.js';
 
-const USAGE = `usage:
-  auditkit verify <files or directories...> --key <public.jwk> [--anchors <file>]... [--json] [--require-signed]
+const VERIFY_USAGE = `  auditkit verify <files or directories...> --key <public.jwk> [--anchors <file>]... [--json] [--require-signed]
       Checks hash chains and signed checkpoints of auditkit audit files (.log and .log.gz).
       --anchors: a copy of the checkpoints kept elsewhere (e.g. rsyslog's file); each must be in the files.
-      Exit 0 when intact, 1 when anything was tampered with or damaged, 2 on usage errors.
-  auditkit keygen [--out <dir>] [--name audit-signing] [--alg ed25519|es256] [--force]
+      Exit 0 when intact, 1 when anything was tampered with or damaged (or nothing is chained), 2 on usage errors.
+`;
+const KEYGEN_USAGE = `  auditkit keygen [--out <dir>] [--name audit-signing] [--alg ed25519|es256] [--force]
       Writes <name>.key (private, PKCS#8 PEM, 0600) and <name>.pub.jwk (public JWK).
-  auditkit import <files or directories...> --store <sqlite:file | postgres://…> [--max-age-days 92|none] [--json]
+`;
+const IMPORT_USAGE = `  auditkit import <files or directories...> --store <sqlite:file | postgres://…> [--max-age-days 92|none] [--json]
       Loads audit files (.log, .jsonl, .gz; chained or not) into a store. Importing twice changes nothing.
-  auditkit reconcile <files or directories...> --store <url> [--max-age-days 92|none] [--max-records N|none] [--all-nodes] [--json]
+`;
+const RECONCILE_USAGE = `  auditkit reconcile <files or directories...> --store <url> [--max-age-days 92|none] [--max-records N|none] [--all-nodes] [--json]
       Lists record ids in the files but not the store, and the reverse, within the store's retention window.
       Exit 0 when they agree, 1 on any difference.
   auditkit serve --store <url> [--host 127.0.0.1] [--port 0]
       The audit dashboard and query API over a store, on this machine only by default, guarded by a
       random token printed in its address. Every read is recorded in the store.
 `;
+const USAGES: Record<string, string> = { verify: VERIFY_USAGE, keygen: KEYGEN_USAGE, import: IMPORT_USAGE, reconcile: RECONCILE_USAGE };
+const USAGE = `usage:\n${Object.values(USAGES).join('')}  auditkit --version\n`;
 
 interface Streams {
   out: { write(s: string): unknown };
   err: { write(s: string): unknown };
 }
 
-export async function main(argv: string[], io: Streams): Promise<number> {
+/** `version` is the package's, read by the bin script (the library has no path to its package.json in both builds). */
+export async function main(argv: string[], io: Streams, version?: string): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === '--version' || command === '-v' || command === 'version') {
+    io.out.write(`${version ?? 'unknown'}\n`);
+    return 0;
+  }
+  const usage = command === undefined ? undefined : USAGES[command];
+  if (usage && (rest.includes('--help') || rest.includes('-h'))) {
+    io.out.write(`usage:\n${usage}`);
+    return 0;
+  }
   try {
     if (command === 'verify') return await verify(rest, io);
     if (command === 'keygen') return await generate(rest, io);

@@ -30,6 +30,10 @@ export function formatReport(report: VerifyReport): string {
     for (const p of list) out.push(`  ${p.kind.padEnd(20)} ${place(p).padEnd(40)} ${p.message}`);
   }
   out.push('');
-  out.push(report.ok ? 'INTACT' : `TAMPERED OR DAMAGED: ${report.errors} problem(s)`);
+  const errors = report.problems.filter((p) => p.severity === 'error');
+  // Files written without a chain are not damaged: they were never tamper-evident.
+  if (!report.ok && errors.every((p) => p.kind === 'no_chain')) {
+    out.push('NOT TAMPER-EVIDENT: no chained records, so nothing could be verified (turn the chain on: file: { chain: { key } })');
+  } else out.push(report.ok ? 'INTACT' : `TAMPERED OR DAMAGED: ${report.errors} problem(s)`);
   return out.join('\n') + '\n';
 }

@@ -4,7 +4,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
+import winston from 'winston';
+import { FRAMEWORKS, startApp } from '../src/apps.js';
 
 // What a new user pastes from the docs (issue 11, items 5 and 6).
 
@@ -92,4 +95,30 @@ describe('the CLI in the docs', () => {
     assert.deepEqual(offending, []);
     assert.match(readFileSync(join(root, 'README.md'), 'utf8'), /npx --package @auditkit\/cli auditkit keygen/);
   });
+});
+
+describe('what the first requests show (issue 11, item 13)', () => {
+  for (const framework of FRAMEWORKS) {
+    it(`${framework}: format.simple() prints the request's summary; the id is echoed on audited requests only`, async () => {
+      const out = new PassThrough();
+      let text = '';
+      out.on('data', (c) => (text += c));
+      const logger = winston.createLogger({ format: winston.format.simple(), transports: [new winston.transports.Stream({ stream: out })] });
+      const app = await startApp(framework, { audit: { logger } });
+      let post: Response;
+      let get: Response;
+      try {
+        post = await fetch(`${app.url}/api/users/42`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+        get = await fetch(`${app.url}/api/users/42`);
+        await post.arrayBuffer();
+        await get.arrayBuffer();
+      } finally {
+        await app.close();
+      }
+      logger.end();
+      assert.match(text, /^info: request POST \/api\/users\/:id 201 success \{/);
+      assert.match(post.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/, 'an audited request echoes its id');
+      assert.equal(get.headers.get('x-request-id'), null, 'a skipped GET does not (docs/options.md, requestIdHeader)');
+    });
+  }
 });

@@ -380,6 +380,8 @@ function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: Sink
   if (raw.logger !== undefined) {
     const logger = raw.logger as winston.Logger;
     if (!logger || typeof logger.write !== 'function' || typeof logger.end !== 'function' || !isPlainObject(logger.levels ?? null)) {
+      const pino = logger !== null && typeof logger === 'object' && typeof (logger as { isLevelEnabled?: unknown }).isLevelEnabled === 'function' && typeof (logger as { child?: unknown }).child === 'function';
+      if (pino) fail('logger', 'is a pino logger, and logger takes a Winston one', "use transports: [pinoSink(logger)] with pinoSink from '@auditkit/pino'");
       fail('logger', 'is not a Winston logger', 'pass winston.createLogger({ ... })');
     }
     let info: string;

@@ -15,7 +15,7 @@ import {
 } from '@auditkit/core';
 import { holdResponse } from './hold-response.js';
 import { checkMountOrder, standInReportsTo } from './mount-check.js';
-import { matchedRoute } from './route-template.js';
+import { intendedRoute, matchedRoute } from './route-template.js';
 
 /**
  * auditkit for Express 5. Translates Express's request into the core's facts; completion comes from
@@ -67,7 +67,8 @@ function keepSentBody(res: Response): void {
 }
 
 function completionFacts(req: Request, res: ServerResponse, aborted: boolean): CompletionFacts {
-  const route = matchedRoute(req);
+  // No route ran: a parser before the routes may have refused the body of a request meant for one.
+  const route = matchedRoute(req) ?? intendedRoute(req);
   let query: object | undefined;
   try {
     // Express 5 parses req.query on each access; a custom parser may throw on hostile input.
@@ -83,6 +84,7 @@ function completionFacts(req: Request, res: ServerResponse, aborted: boolean): C
     statusCode: res.statusCode,
     aborted,
     headersSent: res.headersSent,
+    path: req.originalUrl,
     response: (req.audit as AuditContext | undefined)?.wantsResponseBody ? responseFacts((res as SentResponse)[kSent], (n) => res.getHeader(n)) : undefined,
   };
 }

@@ -13,7 +13,7 @@ import { match, type MatchFunction } from 'path-to-regexp';
  */
 
 interface Layer {
-  route?: { path: unknown };
+  route?: { path: unknown; methods?: Record<string, boolean> };
   handle?: { stack?: unknown };
   rawPath?: unknown;
 }
@@ -28,6 +28,8 @@ type ExpressApp = Request['app'] & { router?: { stack?: Layer[] }; path?: () => 
 
 interface AppIndex {
   routes: WeakMap<object, Candidate[]>;
+  /** Every route's templates in the order Express tries them, with the methods the route answers. */
+  ordered: Array<{ candidate: Candidate; methods: Record<string, boolean> }>;
   /** True when some router had no rawPath (router < 2.3): mount prefixes are unknown there. */
   incomplete: boolean;
 }
@@ -72,7 +74,10 @@ function walk(stack: Layer[], prefix: string, index: AppIndex, depth: number): v
       const list = index.routes.get(layer.route) ?? [];
       for (const p of routePaths) {
         const template = joinPath(prefix, asPath(p));
-        if (!list.some((c) => c.template === (template || '/'))) list.push(candidate(template));
+        if (list.some((c) => c.template === (template || '/'))) continue;
+        const c = candidate(template);
+        list.push(c);
+        index.ordered.push({ candidate: c, methods: layer.route.methods ?? {} });
       }
       index.routes.set(layer.route, list);
     } else if (layer.handle && Array.isArray(layer.handle.stack)) {
@@ -87,7 +92,7 @@ function walk(stack: Layer[], prefix: string, index: AppIndex, depth: number): v
 }
 
 function indexApp(app: ExpressApp): AppIndex {
-  const index: AppIndex = { routes: new WeakMap(), incomplete: false };
+  const index: AppIndex = { routes: new WeakMap(), ordered: [], incomplete: false };
   // A sub-application's own mount chain, as patterns (`app.path()`).
   const mount = typeof app.path === 'function' ? app.path() : '';
   const stack = app.router?.stack;
@@ -136,4 +141,23 @@ export function matchedRoute(req: Request): MatchedRoute | undefined {
     if (m) return { template: c.template, params: { ...m.params }, partial: index.incomplete };
   }
   return { template: list[0]!.template, params, partial: index.incomplete };
+}
+
+/**
+ * The route a request was meant for when none ran: a body parser mounted before the routes refused
+ * its body (malformed JSON answers 400 before routing). The first route, in Express's order, whose
+ * template matches the path and that answers the method; undefined for a real 404.
+ */
+export function intendedRoute(req: Request): MatchedRoute | undefined {
+  const app = req.app as ExpressApp | undefined;
+  if (!app) return undefined;
+  const index = indexes.get(app) ?? indexApp(app);
+  const method = String(req.method).toLowerCase();
+  const pathname = pathnameOf(req);
+  for (const { candidate: c, methods } of index.ordered) {
+    if (!methods[method] && !methods._all && !(method === 'head' && methods.get)) continue;
+    const m = c.matcher(pathname);
+    if (m) return { template: c.template, params: { ...m.params }, partial: index.incomplete };
+  }
+  return undefined;
 }

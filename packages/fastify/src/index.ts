@@ -107,6 +107,7 @@ function completionFacts(reply: FastifyReply, res: ServerResponse, aborted: bool
     statusCode,
     aborted,
     headersSent: res.headersSent,
+    path: request.url,
     response: (request as AuditedRequest)[kContext]?.wantsResponseBody ? responseFacts((request as AuditedRequest)[kPayload], (n) => reply.getHeader(n)) : undefined,
   };
 }
@@ -145,7 +146,10 @@ const plugin: FastifyPluginCallback<AuditOptions> = function auditkit(fastify, o
   let routeSettings = fastify.printRoutes() !== '(empty tree)';
   const policy = auditor.options.policy;
   fastify.addHook('onRoute', (route) => {
-    const setting = checkRouteSetting(route.config?.audit, `route ${route.url} config.audit`);
+    // Checked as options are: `audit: 'yes'` would otherwise be taken and do nothing. Throwing here
+    // makes the route's registration fail, naming the route.
+    const label = Array.isArray(route.method) ? route.method.join(',') : route.method;
+    const setting = checkRouteSetting(route.config?.audit, `route "${label} ${route.url}" config.audit`);
     if (setting !== undefined) routeSettings = true;
     // Only the routes whose records may hold the response body keep it: a route-level onSend hook.
     const methods = Array.isArray(route.method) ? route.method : [route.method];

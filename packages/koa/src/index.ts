@@ -13,6 +13,7 @@ import {
   type AuditOptions,
   type CompletionFacts,
 } from '@auditkit/core';
+import { intendedRoute } from './intended-route.js';
 import { checkMountOrder, standInReportsTo } from './mount-check.js';
 
 /**
@@ -85,14 +86,17 @@ function completionFacts(ctx: RoutedContext, res: ServerResponse, aborted: boole
   } catch {
     query = undefined;
   }
+  // No route ran: a parser before the routers may have refused the body of a request meant for one.
+  const intended = matched === undefined || matched === null ? intendedRoute(ctx) : undefined;
   return {
-    route: matched === undefined || matched === null ? undefined : String(matched),
-    params: ctx.params,
+    route: intended ? intended.template : matched === undefined || matched === null ? undefined : String(matched),
+    params: intended ? intended.params : ctx.params,
     query,
     body: (ctx.request as { body?: unknown }).body,
     statusCode: res.statusCode,
     aborted,
     headersSent: res.headersSent,
+    path: ctx.originalUrl,
     // Koa keeps the body it sent on the context: handed over only when a record may need it.
     response: (ctx.audit as AuditContext | undefined)?.wantsResponseBody ? responseFacts(ctx.body, (n) => res.getHeader(n)) : undefined,
   };

@@ -49,6 +49,11 @@ export interface CompletionFacts {
   /** Whether response headers had been sent when the client went away. */
   headersSent: boolean;
   /**
+   * The request's path as sent (the query may be left on: it is cut off). Recorded, masked and capped,
+   * only when no route matched (`route` undefined), so an auditor can tell what was attempted.
+   */
+  path?: string | undefined;
+  /**
    * What the handler answered, handed over only when the context's `wantsResponseBody` is set (a
    * route at level `request-response` may need it); the core decides whether it is recorded.
    */

@@ -8,7 +8,7 @@ import { ChainWriter, type CheckpointReason, type Sealed } from '../integrity/ch
 import { recoverChain } from '../integrity/chain-recovery.js';
 import { AuditConfigError, AuditFault } from '../shared/errors.js';
 import { writeAtExit, type PendingAppend } from './file-exit-write.js';
-import { checkSigningKey, loadSigningKey, type PrivateKeySource } from '../integrity/signing-key.js';
+import { loadSigningKey, signingKeyProblem, type PrivateKeySource } from '../integrity/signing-key.js';
 import type { AuditEntry } from '../record/entry.js';
 import { nextRotation, type RotationPeriod, type RotationZone } from './rotation-time.js';
 import { booleanAt, describe, fail, integerAt, isPlainObject, onlyKeys, stringAt } from '../shared/validate.js';
@@ -152,11 +152,8 @@ function resolveChain(value: unknown, option: string): ResolvedChain | undefined
   if (!isPlainObject(value)) fail(option, `must be an object, got ${describe(value)}`, "use { key: { file: './audit-signing.key' } }");
   onlyKeys(value, ['key', 'checkpointEvery', 'checkpointIntervalMs', 'node'], option);
   if (value.key === undefined) fail(`${option}.key`, 'is required', 'create a key pair with `auditkit keygen` and pass { file: <private key> }');
-  try {
-    checkSigningKey(value.key as PrivateKeySource);
-  } catch (err) {
-    fail(`${option}.key`, `cannot be used to sign checkpoints (${(err as Error).message})`, 'give an Ed25519 or P-256 private key (PEM or JWK), e.g. from `auditkit keygen`', err);
-  }
+  const keyProblem = signingKeyProblem(value.key as PrivateKeySource);
+  if (keyProblem) fail(`${option}.key`, keyProblem.problem, keyProblem.fix);
   return {
     key: value.key as PrivateKeySource,
     every: integerAt(value.checkpointEvery, `${option}.checkpointEvery`, 1000, 1, 10_000_000),

@@ -91,8 +91,9 @@ export class TransportTarget implements SinkTarget {
     const transport = this.#transport;
     if (isAuditTransport(transport)) return transport.writeEntries(batch);
     if (transport.destroyed) return Promise.reject(new Error(`transport ${this.name} is destroyed`));
-    // A plain Winston transport takes record objects: made from the lines here, and only here.
-    return writeEach(batch, (entry, callback) => transport.write(entry.record, callback));
+    // A plain Winston transport takes record objects: made from the lines here, and only here. A copy
+    // with a message: the record object is shared with the other sinks.
+    return writeEach(batch, (entry, callback) => transport.write(withMessage(entry.record), callback));
   }
 
   writeSync(batch: readonly AuditEntry[]): boolean {
@@ -143,7 +144,7 @@ export class LoggerTarget implements SinkTarget {
     return writeEach(batch, (entry, callback) => {
       const record: AuditRecord = entry.record;
       // A copy: logger formats mutate the info object, and other sinks share the record.
-      const info = Object.assign({}, record) as unknown as Record<string | symbol, unknown>;
+      const info = withMessage(record);
       const level = this.#levels[record.level];
       info.level = level;
       info[LEVEL] = level;
@@ -155,6 +156,27 @@ export class LoggerTarget implements SinkTarget {
   async close(): Promise<void> {
     this.#logger.off('error', this.#onFault);
   }
+}
+
+/**
+ * A copy of the record (its LEVEL and MESSAGE symbols included) with a one-line `message`, as every
+ * Winston log entry has: formats such as simple() and printf read it, and would print
+ * `info: undefined {...}` without it. A transport without a format of its own still writes the
+ * canonical line (MESSAGE), so only formatted output carries the message.
+ */
+export function withMessage(record: AuditRecord): Record<string | symbol, unknown> {
+  const info = Object.assign({}, record) as unknown as Record<string | symbol, unknown>;
+  if (info.message === undefined) info.message = recordMessage(record);
+  return info;
+}
+
+/** `request POST /orgs/:orgId/users 201 success`; `user.role_changed success` for an event. */
+export function recordMessage(record: AuditRecord): string {
+  const r = record as unknown as Record<string, unknown>;
+  // An application event's operation_id is its name: said once.
+  const operation = r.operation_id === r.event ? undefined : r.operation_id;
+  const parts = [r.event, typeof r.http_method === 'string' ? r.http_method.toUpperCase() : undefined, operation, r.http_status_code, r.operation_result];
+  return parts.filter((p) => p !== undefined && p !== null && p !== '').join(' ');
 }
 
 /** Maps auditkit's levels onto a logger's level names (npm's `warn`, syslog's `warning`, ...). */

@@ -150,7 +150,10 @@ export async function verifyAuditLog(paths: readonly string[], options: VerifyOp
   let key: VerifyingKey | undefined;
   if (options.key !== undefined) key = await loadVerifyingKey(options.key);
   else if (chains.size > 0) add({ kind: 'no_key', message: 'no public key given: checkpoint signatures were not checked (pass --key)' });
-  if (chains.size === 0 && files.length > 0) add({ kind: 'no_chain', message: 'no chained records found: these files are not tamper-evident' });
+  // Said once per plain file already; said here when nothing at all was found (empty files, garbage).
+  if (chains.size === 0 && files.length > 0 && !problems.some((p) => p.kind === 'no_chain')) {
+    add({ kind: 'no_chain', message: 'no chained records found: these files are not tamper-evident' });
+  }
 
   const summaries: ChainSummary[] = [];
   const ordered = new Map<string, Entry[]>();
@@ -232,6 +235,10 @@ async function readEntries(file: string, isLast: boolean, chains: Map<string, En
   let lastList: Entry[] | undefined;
   let first: Entry | undefined;
   let last: Entry | undefined;
+  // Unchained lines before the first chained one wait here: a file of nothing but plain records was
+  // written without a chain (one no_chain problem), not damaged on every line.
+  let pending: Array<Omit<Problem, 'severity'>> | undefined = [];
+  let plain = 0;
   for await (const chunk of chunks(file)) {
     // A line cut by the chunk boundary is completed with the start of the next chunk.
     const data = carry ? Buffer.concat([carry, chunk]) : chunk;
@@ -249,8 +256,16 @@ async function readEntries(file: string, isLast: boolean, chains: Map<string, En
       if (nl === lineStart) continue;
       const header = parseHeader(data, lineStart, nl, lastChain);
       if (!header) {
-        add({ kind: 'malformed_line', file, line, message: 'not a chained audit record (a line was cut, inserted without a chain, or garbled)' });
+        const problem = { kind: 'malformed_line' as const, file, line, message: 'not a chained audit record (a line was cut, inserted without a chain, or garbled)' };
+        if (pending) {
+          pending.push(problem);
+          if (isPlainRecord(data, lineStart, nl)) plain++;
+        } else add(problem);
         continue;
+      }
+      if (pending) {
+        for (const p of pending) add(p);
+        pending = undefined;
       }
       records++;
       const kind = isCheckpointLine(data, header) ? 'checkpoint' : isChainStartLine(data, header) ? 'start' : 'record';
@@ -279,6 +294,11 @@ async function readEntries(file: string, isLast: boolean, chains: Map<string, En
       }
     }
   }
+  if (pending && pending.length > 0) {
+    if (plain === pending.length) {
+      add({ kind: 'no_chain', file, message: `${plain} plain record(s) and no chained one: this file was written without a chain, so it is not tamper-evident (nothing in it can be verified)` });
+    } else for (const p of pending) add(p);
+  }
   if (carry && carry.length > 0) {
     add({
       kind: isLast ? 'truncated_tail' : 'malformed_line',
@@ -292,6 +312,17 @@ async function readEntries(file: string, isLast: boolean, chains: Map<string, En
     lastOf.set(file, last);
   }
   return records;
+}
+
+/** Whether a line is a JSON object (an audit record written without a chain), not a cut or garbled line. */
+function isPlainRecord(data: Buffer, start: number, end: number): boolean {
+  if (data[start] !== 0x7b) return false;
+  try {
+    const value: unknown = JSON.parse(data.toString('utf8', start, end));
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+  } catch {
+    return false;
+  }
 }
 
 /** A chain that starts by naming another must name a real record of it, and be hash-linked to it. */

@@ -53,6 +53,11 @@ export interface RecordedHttpRequest {
   /** Size of the body in bytes when known (content-length, or the byte length of a raw body). */
   body_bytes: number | null;
   body_recorded: BodyRecorded;
+  /**
+   * Only when no route matched (operation_id `<unmatched>`): the path that was attempted, without its
+   * query, capped at 256 characters; only plain words stay, every other segment is masked.
+   */
+  path?: string;
 }
 
 /** The response body, in records made at level `request-response`: redacted and capped as the request body is. */

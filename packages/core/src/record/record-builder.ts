@@ -1,3 +1,4 @@
+import { attemptedPath } from './attempted-path.js';
 import type { AuthResult } from '../auth/auth.js';
 import { recordBody, type RecordedBody } from './body.js';
 import { recordResponseBody } from './response-body.js';
@@ -70,8 +71,8 @@ function httpResponseJson(body: string, bytes: number | null, recorded: BodyReco
 const NOT_RECORDED = (body: RecordedBody): RecordedBody => ({ json: 'null', body_type: body.body_type, body_bytes: body.body_bytes, body_recorded: 'none', truncated: false });
 
 /** The `http_request` object: body first, then its description, headers and method (sorted keys). */
-function httpRequestJson(body: string, bytes: number | null, recorded: BodyRecorded, type: string | null, headers: string, method: string): string {
-  return `{"body":${body},"body_bytes":${bytes === null ? 'null' : bytes},"body_recorded":"${recorded}","body_type":${type === null ? 'null' : jsonString(type)},"headers":${headers},"method":${method}}`;
+function httpRequestJson(body: string, bytes: number | null, recorded: BodyRecorded, type: string | null, headers: string, method: string, path: string): string {
+  return `{"body":${body},"body_bytes":${bytes === null ? 'null' : bytes},"body_recorded":"${recorded}","body_type":${type === null ? 'null' : jsonString(type)},"headers":${headers},"method":${method}${path}}`;
 }
 
 /** The fields every record of one request shares, already as JSON text where they come from the request. */
@@ -97,7 +98,9 @@ export function buildEntries(opts: ResolvedOptions, input: RecordInput): Array<A
   const body = level === 'metadata' ? NOT_RECORDED(recordBody(undefined, headers, rules, budget)) : recordBody(facts.body, headers, rules, budget);
   const headersJson = level === 'metadata' ? '{}' : recordHeaders(headers, opts.maskedHeaders, rules, rules.maskJson);
   const methodJson = jsonString(ctx.start.method);
-  const httpRequest = httpRequestJson(body.json, body.body_bytes, body.body_recorded, body.body_type, headersJson, methodJson);
+  // What was attempted, when no route says it (operation_id is then <unmatched>).
+  const pathJson = facts.route === undefined && typeof facts.path === 'string' ? `,"path":${jsonString(attemptedPath(facts.path, rules))}` : '';
+  const httpRequest = httpRequestJson(body.json, body.body_bytes, body.body_recorded, body.body_type, headersJson, methodJson, pathJson);
   const response = level === 'request-response' ? recordResponseBody(facts.response, rules, budget) : undefined;
   const httpResponse = response === undefined ? '' : `"http_response":${httpResponseJson(response.json, response.body_bytes, response.body_recorded, response.body_type)},`;
   const sharedTruncated = query.truncated || bindings.truncated || body.truncated || (response?.truncated ?? false);
@@ -173,7 +176,7 @@ export function buildEntries(opts: ResolvedOptions, input: RecordInput): Array<A
     const limit = opts.limits.recordBytes;
     if (text.length * 3 > limit && Buffer.byteLength(text) > limit) {
       // Over the limit: the body and meta go first (Kubernetes drops request and response objects).
-      const shrunk = httpRequestJson('null', body.body_bytes, body.body_recorded === 'none' ? 'none' : 'truncated', body.body_type, headersJson, methodJson);
+      const shrunk = httpRequestJson('null', body.body_bytes, body.body_recorded === 'none' ? 'none' : 'truncated', body.body_type, headersJson, methodJson, pathJson);
       const shrunkResponse =
         response === undefined ? '' : `"http_response":${httpResponseJson('null', response.body_bytes, response.body_recorded === 'none' ? 'none' : 'truncated', response.body_type)},`;
       text = line(shrunk, shrunkResponse, '{}', true, change?.shrunk);
