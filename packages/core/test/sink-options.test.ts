@@ -79,6 +79,8 @@ describe('insertMembers keeps a line canonical', () => {
     ['{"m":1}', [['z', '0']], '{"m":1,"z":0}'],
     ['{}', [['a', '0'], ['b', '1']], '{"a":0,"b":1}'],
     ['{"A":1,"a":2}', [['B', '3'], ['_x', '4']], '{"A":1,"B":3,"_x":4,"a":2}'],
+    // Backslashes and escaped quotes inside values do not end a string early.
+    [JSON.stringify({ a: '\\', c: '"},"z":', e: ['\\"'] }), [['b', '2'], ['d', '3']], JSON.stringify({ a: '\\', b: 2, c: '"},"z":', d: 3, e: ['\\"'] })],
   ];
   for (const [line, members, expected] of cases) {
     it(`${line} + ${members.map(([n]) => n).join(',')}`, () => assert.equal(insertMembers(line, members), expected));
