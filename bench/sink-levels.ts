@@ -6,21 +6,13 @@
  *   selecting and of writing the sink's own line with its fields.
  * Runs are interleaved; medians are printed as one JSON line. Results: docs/benchmarks-sinks.md.
  */
-import { Auditor, AuditTransport, type AuditEntry, type AuditOptions, type SinkOptions } from '@auditkit/core';
+import { Auditor, type AuditOptions, type SinkOptions } from '@auditkit/core';
+import { NullTransport } from './lib/null-transport.js';
 import { BODY, HEADERS } from './lib/produce.js';
 
 const RUNS = Number(process.env.RUNS ?? 5);
 const N = Number(process.env.RECORDS ?? 30_000);
 const RESPONSE = { id: '42', name: 'Ada Lovelace', email: 'ada@example.com', roles: ['admin', 'billing'], bio: 'y'.repeat(300) };
-
-class NullTransport extends AuditTransport {
-  readonly sinkName = 'null';
-  written = 0;
-  async writeEntries(entries: readonly AuditEntry[]): Promise<void> {
-    this.written += entries.length;
-  }
-  protected async closeSink(): Promise<void> {}
-}
 
 const binding = { setHeader() {}, watchCompletion() {} };
 
