@@ -1,5 +1,6 @@
 // The demo: builds the packages, starts an example app (Express by default; pass `fastify` or `koa`),
-// sends it a few real HTTP requests, stops it, and shows the audit records it wrote.
+// sends it a few real HTTP requests, stops it, shows the audit records it wrote, and serves the
+// dashboard over them.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -8,8 +9,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const framework = ['express', 'fastify', 'koa'].find((f) => process.argv.includes(f)) ?? 'express';
 
-const build = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
-if (build.status !== 0) process.exit(build.status ?? 1);
+// --no-build: the packages are built already (the tests run the demo this way).
+if (!process.argv.includes('--no-build')) {
+  const build = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
 
 const cwd = join(root, '.tmp', `demo-${framework}`);
 rmSync(cwd, { recursive: true, force: true });
@@ -21,51 +25,115 @@ const server = spawn(process.execPath, ['--import', tsx, join(root, 'examples', 
   env: { ...process.env, PORT: '0' },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
-const baseUrl = await new Promise((resolve, reject) => {
-  let out = '';
-  server.stdout.on('data', (c) => {
-    out += c;
-    const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-    if (m) resolve(m[1]);
-  });
-  server.once('exit', (code) => reject(new Error(`the example exited (${code}): ${out}`)));
-});
-console.log(`Started examples/${framework} at ${baseUrl}; sending requests:\n`);
-
-// An unsigned-for-the-demo JWT naming the operator "alice" (auditkit decodes it; with verification
-// keys configured it would also verify it).
-const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
-const token = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 3600 })}.c2lnbmF0dXJl`;
-
-async function send(method, path, body, headers = {}) {
-  const res = await fetch(baseUrl + path, {
-    method,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  console.log(`  ${method.padEnd(6)} ${path.padEnd(36)} -> ${res.status}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
-const created = await send('POST', '/orgs/acme/users', { name: 'Ada', email: 'ada@example.com', password: 'hunter2' });
-await send('PATCH', `/orgs/acme/users/${created.id}/role`, { role: 'admin', reason: 'on-call rotation' });
-await send('GET', '/orgs/acme/users', undefined);
-await send('DELETE', `/orgs/acme/users/${created.id}`, undefined);
-await send('POST', '/session', { user: 'mallory', password: 'letmein' }, { authorization: '' });
-await send('GET', '/health', undefined);
-
 const exited = new Promise((resolve) => server.once('exit', resolve));
-server.kill('SIGTERM');
-await exited;
-
-const file = join(cwd, 'log', 'audit.log');
-const records = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-console.log(`\n${records.length} records in ${file} (the GETs were not audited):\n`);
-for (const r of records) {
-  console.log(
-    `  ${r.ts}  ${r.event.padEnd(18)} ${r.http_method.padEnd(6)} ${r.operation_id.padEnd(30)} ${r.http_status_code} ${r.operation_result.padEnd(7)} source=${r.source ?? '-'} verified=${r.source_verified}`,
-  );
+// Whatever happens below (a failed request, Ctrl-C), the example server does not outlive the demo.
+const stopServer = () => {
+  if (server.exitCode === null && server.signalCode === null) server.kill('SIGTERM');
+};
+process.once('exit', stopServer);
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    stopServer();
+    void exited.then(() => process.exit(130));
+  });
 }
-console.log('\nThe first record in full (note the masked password and authorization):\n');
-console.log(JSON.stringify(records[0], null, 2));
+
+try {
+  await runDemo();
+} catch (err) {
+  console.error(`\nThe demo failed: ${err.message}`);
+  process.exitCode = 1;
+} finally {
+  stopServer();
+  await exited;
+}
+
+async function runDemo() {
+  const baseUrl = await new Promise((resolve, reject) => {
+    let out = '';
+    server.stdout.on('data', (c) => {
+      out += c;
+      const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    server.once('exit', (code) => reject(new Error(`the example exited (${code}): ${out}`)));
+  });
+  console.log(`Started examples/${framework} at ${baseUrl}; sending requests:\n`);
+
+  // An unsigned-for-the-demo JWT naming the operator "alice" (auditkit decodes it; with verification
+  // keys configured it would also verify it).
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const token = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 3600 })}.c2lnbmF0dXJl`;
+
+  async function send(method, path, body, expected, headers = {}) {
+    const res = await fetch(baseUrl + path, {
+      method,
+      // A JSON content type only with a JSON body: Fastify rightly answers 400 to an empty JSON body.
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), authorization: `Bearer ${token}`, ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    console.log(`  ${method.padEnd(6)} ${path.padEnd(36)} -> ${res.status}`);
+    if (res.status !== expected) throw new Error(`${method} ${path} answered ${res.status} (expected ${expected}): ${text.slice(0, 200)}`);
+    return /json/.test(res.headers.get('content-type') ?? '') && text ? JSON.parse(text) : undefined;
+  }
+
+  const created = await send('POST', '/orgs/acme/users', { name: 'Ada', email: 'ada@example.com', password: 'hunter2' }, 201);
+  await send('PATCH', `/orgs/acme/users/${created.id}/role`, { role: 'admin', reason: 'on-call rotation' }, 200);
+  await send('GET', '/orgs/acme/users', undefined, 200);
+  await send('DELETE', `/orgs/acme/users/${created.id}`, undefined, 204);
+  await send('POST', '/session', { user: 'mallory', password: 'letmein' }, 401, { authorization: '' });
+  await send('GET', '/health', undefined, 200);
+
+  // SIGTERM: the example stops taking requests, then writes every record it accepted.
+  stopServer();
+  await exited;
+
+  const file = join(cwd, 'log', 'audit.log');
+  const records = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  console.log(`\n${records.length} records in ${file} (the GETs were not audited):\n`);
+  for (const r of records) {
+    console.log(
+      `  ${r.ts}  ${r.event.padEnd(18)} ${r.http_method.padEnd(6)} ${r.operation_id.padEnd(30)} ${r.http_status_code} ${r.operation_result.padEnd(7)} source=${r.source ?? '-'} verified=${r.source_verified}`,
+    );
+  }
+  console.log('\nThe first record in full (note the masked password and authorization):\n');
+  console.log(JSON.stringify(records[0], null, 2));
+
+  await serveDashboard(file);
+}
+
+// Last, the dashboard over the demo's records: loaded into a SQLite store and served by
+// `auditkit serve` on 127.0.0.1 with a token. Open the printed address; Ctrl+C stops it. Without a
+// terminal (the tests, a script), it prints the address and stops at once.
+async function serveDashboard(file) {
+  const cli = join(root, 'packages/cli/bin/auditkit.mjs');
+  const db = `sqlite:${join(cwd, 'audit.db')}`;
+  const load = spawnSync(process.execPath, [cli, 'import', file, '--store', db, '--max-age-days', 'none'], { encoding: 'utf8' });
+  if (load.status !== 0) throw new Error(`auditkit import: ${load.stderr}`);
+  const dashboard = spawn(process.execPath, [cli, 'serve', '--store', db], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const stopped = new Promise((resolve) => dashboard.once('exit', resolve));
+  const stop = () => {
+    if (dashboard.exitCode === null && dashboard.signalCode === null) dashboard.kill('SIGTERM');
+  };
+  process.once('exit', stop);
+  try {
+    const address = await new Promise((resolve, reject) => {
+      let out = '';
+      dashboard.stdout.on('data', (c) => {
+        out += c;
+        const m = /Audit dashboard: (\S+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      dashboard.once('exit', (code) => reject(new Error(`auditkit serve exited (${code}): ${out}`)));
+    });
+    console.log(`\nThe dashboard over these records (auditkit serve, this machine only):\n\n  ${address}\n`);
+    if (process.stdout.isTTY) {
+      console.log('Open it in a browser; Ctrl+C stops it.');
+      await stopped;
+    }
+  } finally {
+    stop();
+    await stopped;
+  }
+}

@@ -32,14 +32,15 @@ function testFiles() {
 
 /**
  * System packages the tests drive for real: rsyslog (with its OpenSSL driver) as the syslog server,
- * openssl to make test certificates, strace to count fdatasync calls. Installed from Debian's packages
+ * openssl to make test certificates, strace to count fdatasync calls, chromium for the dashboard's
+ * browser tests (driven by playwright-core at /usr/bin/chromium). Installed from Debian's packages
  * when missing, so a fresh machine needs only Node and npm. The fault tests also mount a tmpfs, which
  * needs root, as the CI machine has.
  */
 function ensureSystemPackages() {
   const installed = (pkg) =>
     spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' }).stdout?.includes('install ok installed');
-  const packages = ['rsyslog', 'rsyslog-openssl', 'openssl', 'strace'].filter((pkg) => !installed(pkg));
+  const packages = ['rsyslog', 'rsyslog-openssl', 'openssl', 'strace', 'chromium'].filter((pkg) => !installed(pkg));
   if (packages.length === 0) return;
   if (process.getuid?.() !== 0) {
     console.error(`The tests need ${packages.join(', ')} (Debian packages). Install them as root: apt-get install -y ${packages.join(' ')}`);

@@ -25,6 +25,9 @@ export function createApp(options: AuditOptions = {}) {
       .event('user.role_changed', { meta: { to: body?.role } });
     ctx.body = { ok: true };
   });
+  users.get('/', (ctx) => {
+    ctx.body = [];
+  });
   users.delete('/:id', (ctx) => {
     ctx.audit.target({ type: 'user', id: ctx.params.id });
     ctx.status = 204;

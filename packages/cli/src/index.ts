@@ -4,11 +4,13 @@ import { keygen } from './keygen.js';
 import { formatReport } from './report.js';
 import { importCommand } from './store/import.js';
 import { reconcileCommand } from './store/reconcile.js';
+import { serveCommand } from './serve/command.js';
 
 /**
  * `auditkit verify <files or dirs> --key public.jwk [--anchors <file>]... [--json] [--require-signed]`
  * `auditkit keygen [--out dir] [--name audit-signing] [--alg ed25519|es256] [--force]`
  * `auditkit import|reconcile <files or dirs> --store <url>` (src/store/)
+ * `auditkit serve --store <url> [--host 127.0.0.1] [--port N]` (src/serve/): the dashboard
  *
  * Exit codes: 0 intact (warnings allowed), 1 problems found, 2 usage or input errors. Made for cron:
  * alert on a non-zero exit.
@@ -17,6 +19,7 @@ import { reconcileCommand } from './store/reconcile.js';
 export { keygen, type KeygenResult } from './keygen.js';
 export { formatReport } from './report.js';
 export { verifyAuditLog } from '@auditkit/core';
+export { serve, type RunningServer, type ServeOptions } from './serve/serve.js';
 
 const USAGE = `usage:
   auditkit verify <files or directories...> --key <public.jwk> [--anchors <file>]... [--json] [--require-signed]
@@ -30,6 +33,9 @@ const USAGE = `usage:
   auditkit reconcile <files or directories...> --store <url> [--max-age-days 92|none] [--max-records N|none] [--all-nodes] [--json]
       Lists record ids in the files but not the store, and the reverse, within the store's retention window.
       Exit 0 when they agree, 1 on any difference.
+  auditkit serve --store <url> [--host 127.0.0.1] [--port 0]
+      The audit dashboard and query API over a store, on this machine only by default, guarded by a
+      random token printed in its address. Every read is recorded in the store.
 `;
 
 interface Streams {
@@ -44,6 +50,7 @@ export async function main(argv: string[], io: Streams): Promise<number> {
     if (command === 'keygen') return await generate(rest, io);
     if (command === 'import') return await importCommand(rest, io);
     if (command === 'reconcile') return await reconcileCommand(rest, io);
+    if (command === 'serve') return await serveCommand(rest, io);
     if (command === '--help' || command === '-h' || command === 'help') {
       io.out.write(USAGE);
       return 0;

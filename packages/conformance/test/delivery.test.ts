@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -57,6 +58,10 @@ for (const framework of FRAMEWORKS) {
       } finally {
         await app.close();
       }
+      // The logger is lent: auditkit never ends it. Its owner does, which flushes the file.
+      const flushed = once(logger.transports[0]!, 'finish');
+      logger.end();
+      await flushed;
       const line = JSON.parse(readFileSync(file, 'utf8').trim());
       assert.equal(line.timestamp, 'fixed', "the logger's own format applied");
       assert.equal(line.level, 'warning', 'a failure maps to the logger\'s own level name');

@@ -232,14 +232,14 @@ describe('transport levels', () => {
     );
   });
 
-  it('a transport at the syslog level "warning" is refused', { todo: 'issue 11' }, () => {
+  it('a transport at the syslog level "warning" is refused', () => {
     assert.throws(
       () => expressAudit({ transports: [new winston.transports.File({ filename: tempFile(), level: 'warning' })] }),
       (err: unknown) => err instanceof AuditConfigError && /options\.transports\[0\]/.test(err.message) && /warning/.test(err.message),
     );
   });
 
-  it('a logger created at level warn is refused', { todo: 'issue 11' }, () => {
+  it('a logger created at level warn is refused', () => {
     const logger = winston.createLogger({ level: 'warn', transports: [new winston.transports.File({ filename: tempFile() })] });
     assert.throws(
       () => expressAudit({ logger }),
@@ -294,5 +294,56 @@ describe('default limits on a request record', () => {
     const by = Object.fromEntries(requestRecords(records).map((r) => [r.request_id, r]));
     assert.deepEqual([by.under!.http_request.body_recorded, (by.under!.http_request.body as { note: string }).note.length], ['full', 98_000]);
     assert.deepEqual([by.over!.http_request.body_recorded, by.over!.http_request.body, by.over!.truncated], ['truncated', null, true]);
+  });
+});
+
+describe('what a request record says', () => {
+  it('operation_result: a 303 after a POST is a success, a 400 a failure', async () => {
+    const { records } = await withApp('express', {}, async (app) => {
+      for (const code of [303, 399, 400]) await request(app.url).post(`/status/${code}`).set('x-request-id', `s${code}`).send({});
+    });
+    const by = Object.fromEntries(requestRecords(records).map((r) => [r.request_id, [r.http_status_code, r.operation_result, r.level]]));
+    assert.deepEqual(by, { s303: [303, 'success', 'info'], s399: [399, 'success', 'info'], s400: [400, 'failure', 'warn'] });
+  });
+
+  it('an unacceptable incoming request id is replaced by a generated one, and that one is echoed', async () => {
+    const echoed: string[] = [];
+    const { records } = await withApp('express', {}, async (app) => {
+      for (const id of ['has space', 'x'.repeat(129), 'tab\there']) echoed.push((await request(app.url).post('/api/users/1').set('x-request-id', id).send({})).headers['x-request-id'] as string);
+      echoed.push((await request(app.url).post('/api/users/1').set('x-request-id', 'x'.repeat(128)).send({})).headers['x-request-id'] as string);
+    });
+    const ids = requestRecords(records).map((r) => r.request_id);
+    assert.deepEqual(ids, echoed);
+    for (const id of ids.slice(0, 3)) assert.match(id, UUIDV7);
+    assert.equal(ids[3], 'x'.repeat(128), '128 printable characters are kept');
+  });
+});
+
+describe('strict admission counts the places promised to requests still running', () => {
+  it('with one place, taken by a running handler, the next request is refused; with success "any", a second sink with room lets it in', async () => {
+    for (const success of ['all', 'any'] as const) {
+      const dir = tempDir();
+      const app = await startApp('express', {
+        audit: {
+          success,
+          sinks: [
+            { transport: new AuditFileTransport({ path: join(dir, 'one-place.log') }), mode: 'strict', queue: { max: 1 } },
+            { transport: new AuditFileTransport({ path: join(dir, 'roomy.log') }), mode: 'strict' },
+          ],
+        },
+      });
+      app.auditor.on('fault', () => undefined);
+      try {
+        // /slow answers after 2 s: its record's place is reserved all that time, though nothing is queued.
+        const slow = request(app.url).post('/slow').send({}).then((r) => r.status);
+        await waitFor(() => app.observed.calls.slow === 1, 3000, 'the slow handler');
+        const next = await request(app.url).post('/api/users/1').send({});
+        assert.equal(next.status, success === 'all' ? 503 : 201, success);
+        assert.equal(app.observed.calls.createUser ?? 0, success === 'all' ? 0 : 1, 'a refused request never reaches its handler');
+        assert.equal(await slow, 200);
+      } finally {
+        await app.close();
+      }
+    }
   });
 });

@@ -82,6 +82,7 @@ export class Auditor extends EventEmitter implements ContextOwner {
   #refused = 0;
   #closing: Promise<void> | undefined;
   readonly #faults: Partial<Record<AuditErrorCode, number>> = {};
+  #notMountedReported = false;
   readonly #lastWarning = new Map<AuditErrorCode, number>();
   readonly #startedAt = performance.now();
   /** Set while auditing is paused at run time: since when, and how many records were not written. */
@@ -400,6 +401,16 @@ export class Auditor extends EventEmitter implements ContextOwner {
       }
     }
     return total;
+  }
+
+  /**
+   * An adapter found routes that its middleware never sees (mounted after them). Reported once per
+   * auditor as AUDITKIT_NOT_MOUNTED; `problem` names what was found and the fix.
+   */
+  notMounted(problem: string): void {
+    if (this.#notMountedReported) return;
+    this.#notMountedReported = true;
+    this.#fault('AUDITKIT_NOT_MOUNTED', problem);
   }
 
   misuse(method: string, problem: string): void {

@@ -1,11 +1,13 @@
 import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import winston from 'winston';
 import type TransportStream from 'winston-transport';
 import { AuthDetector, type AuthOptions, type HookFailure } from './auth/auth.js';
 import { AuditConfigError } from './shared/errors.js';
 import type { AuditFacts } from './capture/facts.js';
-import { AuditFileTransport, type AuditFileOptions } from './delivery/file-transport.js';
-import { DEFAULT_MASKED_HEADERS } from './record/headers.js';
+import { AuditFileTransport, DEFAULT_AUDIT_FILE, type AuditFileOptions } from './delivery/file-transport.js';
+import { DEFAULT_HEADER_WORDS, DEFAULT_MASKED_HEADERS, DEFAULT_QUERY_KEYS, DEFAULT_REDACT_KEYS } from './redact/names.js';
+import { Fingerprinter, FINGERPRINT_KEY_FILE } from './redact/fingerprint.js';
 import { checkPublicKey } from './auth/jwt.js';
 import { Policy, type RouteRule } from './policy/policy.js';
 import { levelAt } from './policy/route-level.js';
@@ -13,14 +15,19 @@ import type { DetailLevel } from './model/record.js';
 import {
   compileKeywords,
   compilePaths,
+  flattenKey,
   parsePath,
+  queryNameMode,
+  SHORT_KEYWORD,
   type RedactionRules,
   type RedactMode,
+  type RouteRedaction,
 } from './redact/redact.js';
 import { Rfc3339Formatter, parseTimeOffset, type TimeOffset } from './shared/clock.js';
 import { compileSourceIp, type SourceIpResolver, type TrustProxy } from './capture/source-ip.js';
-import { isGlob } from './policy/route-pattern.js';
+import { compilePattern, isGlob } from './policy/route-pattern.js';
 import { levelNamesFor } from './delivery/winston-targets.js';
+import { loggerLevelProblem, transportLevelProblem } from './delivery/winston-levels.js';
 import type { SinkMode } from './delivery/channel.js';
 import { compileSelect, type RecordSelector, type SinkSelect } from './delivery/sink-select.js';
 import { compileFields, type SinkFields, type SinkFieldValue } from './delivery/sink-fields.js';
@@ -52,8 +59,27 @@ export interface RedactOptions {
   hmacKey?: string | Buffer;
   /** The mask. Default `******` (EMQX's). */
   mask?: string;
-  /** Set false to start from no default keywords and headers. Default true: think twice. */
+  /** Set false to start from no default keywords, headers, query names and detectors. Default true: think twice. */
   defaults?: boolean;
+  /** The value detectors (JWTs, provider tokens, private keys, URL credentials, cards, IBANs, SSNs). Default: on with `defaults`. */
+  detectors?: boolean;
+  /**
+   * Key for the fingerprints that name API keys and credential-looking operators in `source`. Default:
+   * a random key generated once and kept (mode 0600) in `fingerprint.key` beside the trail.
+   */
+  fingerprintKey?: string | Buffer;
+  /** Per-route rules for what no default can know: `{ route: '/rpc', body: ['jsonrpc', 'id', 'method'] }`, `{ route: '/webhooks/:id', paths: ['bindings.id'] }`. */
+  routes?: readonly RedactRouteRule[];
+}
+
+/** Redaction for one route (a template or a glob, as in `routes`), on top of the rules for every route. */
+export interface RedactRouteRule {
+  route: string;
+  methods?: readonly string[];
+  /** A body allow-list: these top-level keys are kept (and redacted as usual); every other one is masked. */
+  body?: readonly string[];
+  /** Path rules for this route only, like `redact.paths`. */
+  paths?: ReadonlyArray<string | { path: string; mode: RedactMode }>;
 }
 
 export interface LimitOptions {
@@ -120,7 +146,7 @@ export interface AuditOptions {
   success?: 'all' | 'any';
   /** Defaults for sink spools. */
   spool?: SpoolSettings;
-  /** A Winston logger to hand records to (its formats and transports apply). */
+  /** A Winston logger to hand records to (its formats and transports apply). Lent: `close()` never ends it. */
   logger?: winston.Logger;
   /** With neither transports nor logger: the JSON-lines file. Default `./log/audit.log`. */
   file?: string | AuditFileOptions;
@@ -163,33 +189,8 @@ export const DEFAULT_SKIP_METHODS = ['GET', 'HEAD', 'OPTIONS'];
 /** Health checks and scrapes: frequent, and nothing an auditor asks about. */
 export const DEFAULT_HIGH_FREQUENCY_ROUTES = ['/health', '/healthz', '/livez', '/readyz', '/ping', '/metrics', '/**/heartbeat'];
 
-/** Keys whose values never reach a sink, at any depth (OWASP: passwords, tokens, session ids, keys, card data). */
-export const DEFAULT_REDACT_KEYS = [
-  'password',
-  'passwd',
-  'pwd',
-  'passphrase',
-  'secret',
-  'token',
-  'api_key',
-  'apikey',
-  'access_key',
-  'access_token',
-  'refresh_token',
-  'private_key',
-  'client_secret',
-  'credential',
-  'authorization',
-  'cookie',
-  'session_id',
-  'ssn',
-  'card_number',
-  'card_no',
-  'cvv',
-  'cvc',
-  'pin',
-  'otp',
-];
+/** Keys whose values never reach a sink, at any depth: the list lives with the other name lists (redact/names.ts). */
+export { DEFAULT_REDACT_KEYS };
 
 const MODES: readonly RedactMode[] = ['mask', 'remove', 'hmac'];
 
@@ -217,6 +218,8 @@ export interface ResolvedOptions {
   readonly policy: Policy;
   readonly skip: ((facts: AuditFacts) => boolean) | undefined;
   readonly redaction: RedactionRules;
+  /** `redact.routes`: rule sets for some routes, first match wins; `redaction` for every other. */
+  readonly routeRedaction: readonly RouteRedaction[];
   readonly maskedHeaders: ReadonlySet<string>;
   readonly limits: Required<LimitOptions>;
   readonly auth: AuthDetector;
@@ -289,6 +292,7 @@ export function resolveOptions(input: AuditOptions | undefined, onHookFailure: H
     fail('from', `must be a string or a function, got ${describe(from)}`, 'use "rest_api", "dashboard", or (facts) => string');
   }
 
+  const redaction = resolveRedaction(objectAt(raw.redact, 'redact'), limits.depth, trailDir(raw));
   const resolved = {
     node: stringAt(raw.node, 'node', hostname(), 'api-1'),
     formatter: new Rfc3339Formatter(timeOffset as TimeOffset),
@@ -297,9 +301,9 @@ export function resolveOptions(input: AuditOptions | undefined, onHookFailure: H
     requestIdHeader: resolveRequestIdHeader(raw.requestIdHeader),
     policy: resolvePolicy(raw),
     skip: functionAt<(facts: AuditFacts) => boolean>(raw.skip, 'skip', '(facts) => boolean'),
-    ...resolveRedaction(objectAt(raw.redact, 'redact'), limits.depth),
+    ...redaction,
     limits,
-    auth: resolveAuth(objectAt(raw.auth, 'auth'), onHookFailure),
+    auth: resolveAuth(objectAt(raw.auth, 'auth'), onHookFailure, redaction.redaction.fingerprint),
     queue,
     success: success as 'all' | 'any',
     spool,
@@ -341,10 +345,8 @@ function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: Sink
     if (!isTransport(t)) {
       fail(option, `is not a Winston transport (got ${describe(t)})`, 'pass an instance such as new winston.transports.Console()');
     }
-    const level = (t as { level?: unknown }).level;
-    if (typeof level === 'string' && level in winston.config.npm.levels && winston.config.npm.levels[level as 'info']! < winston.config.npm.levels.info) {
-      fail(option, `has level "${level}", which would silently drop audit records at level info`, 'remove the level or set it to "info"');
-    }
+    const levelProblem = transportLevelProblem(t as { level?: unknown; silent?: unknown }, winston.config.npm.levels);
+    if (levelProblem) fail(option, levelProblem, 'remove the level or set it to "info" (and leave silent unset)');
     const where = settings ? option.replace(/\.transport$/, '') : option;
     const mode = (settings?.mode ?? defaultMode) as SinkMode;
     if (!SINK_MODES.includes(mode)) fail(`${where}.mode`, `must be "async", "blocking" or "strict", got ${describe(settings?.mode)}`, 'pick one of "async", "blocking", "strict"');
@@ -380,10 +382,15 @@ function resolveSinks(raw: Obj, queue: Required<QueueOptions>, defaultMode: Sink
     if (!logger || typeof logger.write !== 'function' || typeof logger.end !== 'function' || !isPlainObject(logger.levels ?? null)) {
       fail('logger', 'is not a Winston logger', 'pass winston.createLogger({ ... })');
     }
+    let info: string;
     try {
-      levelNamesFor(logger.levels);
+      info = levelNamesFor(logger.levels).info;
     } catch {
       fail('logger', 'has no level names for info, warning and error', 'create it with winston.config.npm.levels or winston.config.syslog.levels');
+    }
+    const levelProblem = loggerLevelProblem(logger as never, info);
+    if (levelProblem) {
+      fail('logger', levelProblem, `create the logger (and at least one of its transports) at level "${info}" or lower, and add its transports before passing it`);
     }
     sinks.push({ kind: 'logger', logger, mode: defaultMode, spool: false, queue, select: undefined, fields: undefined });
   }
@@ -480,13 +487,76 @@ function checkRoutePattern(pattern: string, option: string): void {
   if (isGlob(pattern) && /\*{3,}/.test(pattern)) fail(option, 'has more than two * in a row', 'use * for one segment, ** for any number');
 }
 
+/** Where the trail is written, for the fingerprint key kept beside it: the first file sink's directory. */
+function trailDir(raw: Obj): string {
+  const sinks = [...(Array.isArray(raw.sinks) ? raw.sinks : []), ...(Array.isArray(raw.transports) ? raw.transports : [])];
+  for (const s of sinks) {
+    const t = isPlainObject(s) ? s.transport : s;
+    if (t instanceof AuditFileTransport) return dirname(t.path);
+  }
+  if (typeof raw.file === 'string' && raw.file.length > 0) return dirname(raw.file);
+  if (isPlainObject(raw.file) && typeof raw.file.path === 'string' && raw.file.path.length > 0) return dirname(raw.file.path);
+  return dirname(DEFAULT_AUDIT_FILE);
+}
+
+function resolvePathRules(input: unknown, option: string, mode: RedactMode): Array<{ path: string; mode: RedactMode }> {
+  const paths: Array<{ path: string; mode: RedactMode }> = [];
+  if (input === undefined) return paths;
+  if (!Array.isArray(input)) fail(option, `must be an array, got ${describe(input)}`, `use ["body.card.number", { path: "query.email", mode: "hmac" }]`);
+  input.forEach((p: unknown, i: number) => {
+    const at = `${option}[${i}]`;
+    let path: string;
+    let m: RedactMode = mode;
+    if (typeof p === 'string') path = p;
+    else if (isPlainObject(p)) {
+      onlyKeys(p, ['path', 'mode'], at);
+      path = stringAt(p.path, `${at}.path`, '', 'body.card.number');
+      m = (p.mode ?? mode) as RedactMode;
+      if (!MODES.includes(m)) fail(`${at}.mode`, `must be "mask", "remove" or "hmac", got ${describe(p.mode)}`, 'pick one of "mask", "remove", "hmac"');
+    } else fail(at, `must be a path or { path, mode }, got ${describe(p)}`, 'use "body.card.number"');
+    if (!parsePath(path)) {
+      fail(at, `${describe(path)} is not a path into the record`, 'start with body, query, bindings, meta, headers, target, state or args, e.g. "body.card.number"');
+    }
+    paths.push({ path, mode: m });
+  });
+  return paths;
+}
+
+/** `redact.routes`: each becomes the base rules plus its own paths, sharing the base's caches. */
+function resolveRouteRedaction(input: unknown, mode: RedactMode, basePaths: ReadonlyArray<{ path: string; mode: RedactMode }>, base: Omit<RedactionRules, 'paths'>): RouteRedaction[] {
+  if (input === undefined) return [];
+  if (!Array.isArray(input)) fail('redact.routes', `must be an array, got ${describe(input)}`, `use [{ route: "/rpc", body: ["jsonrpc", "id", "method"] }]`);
+  return input.map((rule: unknown, i: number) => {
+    const at = `redact.routes[${i}]`;
+    if (!isPlainObject(rule)) fail(at, `must be { route, methods?, body?, paths? }, got ${describe(rule)}`, `use { route: "/webhooks/:id", paths: ["bindings.id"] }`);
+    onlyKeys(rule, ['route', 'methods', 'body', 'paths'], at);
+    const route = stringAt(rule.route, `${at}.route`, '', '/webhooks/:id');
+    if (!route) fail(`${at}.route`, 'is required', 'add route: "/webhooks/:id"');
+    checkRoutePattern(route, `${at}.route`);
+    const methods = rule.methods === undefined ? undefined : new Set(stringListAt(rule.methods, `${at}.methods`, [], '["POST"]').map((m) => m.toUpperCase()));
+    const body = rule.body === undefined ? undefined : stringListAt(rule.body, `${at}.body`, [], '["operationName", "variables"]');
+    const paths = resolvePathRules(rule.paths, `${at}.paths`, mode);
+    if (base.hmacKey === undefined && paths.some((p) => p.mode === 'hmac')) fail('redact.hmacKey', `is required because ${at}.paths uses mode "hmac"`, 'set redact.hmacKey to a secret of at least 16 bytes (e.g. process.env.AUDIT_HMAC_KEY)');
+    if (body === undefined && paths.length === 0) fail(at, 'has neither body nor paths, so it changes nothing', 'add body: [keys to keep] or paths: ["bindings.id"]');
+    const allow: Array<{ path: string; mode: RedactMode | 'keep' }> = body === undefined ? [] : [{ path: 'body.*', mode: base.defaultMode ?? 'mask' }, ...body.map((k) => ({ path: `body.${k}`, mode: 'keep' as const }))];
+    const pattern = compilePattern(route);
+    return {
+      route,
+      matches: (operationId: string, method: string) => (methods === undefined || methods.has(method.toUpperCase())) && pattern.matches(operationId),
+      rules: { ...base, paths: compilePaths([...basePaths, ...allow, ...paths]) },
+    };
+  });
+}
+
 function resolveRedaction(
   input: Obj | undefined,
   maxDepth: number,
-): { redaction: RedactionRules; maskedHeaders: ReadonlySet<string> } {
+  trail: string,
+): { redaction: RedactionRules; routeRedaction: RouteRedaction[]; maskedHeaders: ReadonlySet<string> } {
   const r = input ?? {};
-  onlyKeys(r, ['headers', 'keys', 'paths', 'mode', 'hmacKey', 'mask', 'defaults'], 'redact');
+  onlyKeys(r, ['headers', 'keys', 'paths', 'mode', 'hmacKey', 'mask', 'defaults', 'detectors', 'fingerprintKey', 'routes'], 'redact');
   const defaults = booleanAt(r.defaults, 'redact.defaults', true);
+  const detectors = booleanAt(r.detectors, 'redact.detectors', defaults);
   const mode = (r.mode ?? 'mask') as RedactMode;
   if (!MODES.includes(mode)) fail('redact.mode', `must be "mask", "remove" or "hmac", got ${describe(r.mode)}`, 'pick one of "mask", "remove", "hmac"');
   const mask = stringAt(r.mask, 'redact.mask', '******', '******');
@@ -511,26 +581,7 @@ function resolveRedaction(
   const byFlat = new Map<string, { keyword: string; mode: RedactMode }>();
   for (const k of keywords) byFlat.set(k.keyword.toLowerCase().replace(/[^a-z0-9]/g, ''), k);
 
-  const paths: Array<{ path: string; mode: RedactMode }> = [];
-  if (r.paths !== undefined) {
-    if (!Array.isArray(r.paths)) fail('redact.paths', `must be an array, got ${describe(r.paths)}`, `use ["body.card.number", { path: "query.email", mode: "hmac" }]`);
-    r.paths.forEach((p: unknown, i: number) => {
-      const option = `redact.paths[${i}]`;
-      let path: string;
-      let m: RedactMode = mode;
-      if (typeof p === 'string') path = p;
-      else if (isPlainObject(p)) {
-        onlyKeys(p, ['path', 'mode'], option);
-        path = stringAt(p.path, `${option}.path`, '', 'body.card.number');
-        m = (p.mode ?? mode) as RedactMode;
-        if (!MODES.includes(m)) fail(`${option}.mode`, `must be "mask", "remove" or "hmac", got ${describe(p.mode)}`, 'pick one of "mask", "remove", "hmac"');
-      } else fail(option, `must be a path or { path, mode }, got ${describe(p)}`, 'use "body.card.number"');
-      if (!parsePath(path)) {
-        fail(option, `${describe(path)} is not a path into the record`, 'start with body, query, bindings, meta, headers, target, state or args, e.g. "body.card.number"');
-      }
-      paths.push({ path, mode: m });
-    });
-  }
+  const paths = resolvePathRules(r.paths, 'redact.paths', mode);
 
   const usesHmac = mode === 'hmac' || keywords.some((k) => k.mode === 'hmac') || paths.some((p) => p.mode === 'hmac');
   let hmacKey: string | Buffer | undefined;
@@ -550,22 +601,43 @@ function resolveRedaction(
   const headerList = stringListAt(r.headers, 'redact.headers', [], '["x-session-token"]');
   const maskedHeaders = new Set([...(defaults ? DEFAULT_MASKED_HEADERS : []), ...headerList].map((h) => h.toLowerCase()));
 
+  let fingerprintKey: string | Buffer | undefined;
+  if (r.fingerprintKey !== undefined) {
+    if (!(typeof r.fingerprintKey === 'string' || Buffer.isBuffer(r.fingerprintKey)) || Buffer.byteLength(r.fingerprintKey) < 16) {
+      fail('redact.fingerprintKey', `must be a string or Buffer of at least 16 bytes, got ${describe(r.fingerprintKey)}`, 'load it from a secret store, e.g. process.env.AUDIT_FINGERPRINT_KEY, or leave it out to keep a generated key beside the trail');
+    }
+    fingerprintKey = r.fingerprintKey;
+  }
+  const queryNames = defaults ? DEFAULT_QUERY_KEYS.map(flattenKey) : [];
+  const base: Omit<RedactionRules, 'paths'> = {
+    mask,
+    maskJson: JSON.stringify(mask),
+    hmacKey,
+    maxDepth,
+    ...compileKeywords([...byFlat.values()]),
+    keyCache: new Map(),
+    shapeCache: new Map(),
+    defaultMode: mode,
+    queryShort: new Set(queryNames.filter((k) => k.length <= SHORT_KEYWORD)),
+    queryLong: queryNames.filter((k) => k.length > SHORT_KEYWORD),
+    headerWords: new Set(defaults ? DEFAULT_HEADER_WORDS : []),
+    queryCache: new Map(),
+    fingerprint: new Fingerprinter(fingerprintKey, fingerprintKey === undefined ? join(trail, FINGERPRINT_KEY_FILE) : undefined),
+  };
+  const redaction: RedactionRules = { ...base, paths: compilePaths(paths) };
+  if (detectors) {
+    // The detectors ask the rules about query names; the rules hold the detectors: tied after both exist.
+    (redaction as { secrets?: RedactionRules['secrets'] }).secrets = { mask, isSecretQueryName: (name) => queryNameMode(redaction, name) !== undefined };
+    (base as { secrets?: RedactionRules['secrets'] }).secrets = redaction.secrets;
+  }
   return {
-    redaction: {
-      mask,
-      maskJson: JSON.stringify(mask),
-      hmacKey,
-      maxDepth,
-      ...compileKeywords([...byFlat.values()]),
-      paths: compilePaths(paths),
-      keyCache: new Map(),
-      shapeCache: new Map(),
-    },
+    redaction,
+    routeRedaction: resolveRouteRedaction(r.routes, mode, paths, base),
     maskedHeaders,
   };
 }
 
-function resolveAuth(input: Obj | undefined, onHookFailure: HookFailure): AuthDetector {
+function resolveAuth(input: Obj | undefined, onHookFailure: HookFailure, fingerprint: Fingerprinter | undefined): AuthDetector {
   const a = input ?? {};
   onlyKeys(a, ['jwt', 'apiKey', 'session'], 'auth');
   const jwt = objectAt(a.jwt, 'auth.jwt');
@@ -587,7 +659,7 @@ function resolveAuth(input: Obj | undefined, onHookFailure: HookFailure): AuthDe
     onlyKeys(session, ['cookies'], 'auth.session');
     stringListAt(session.cookies, 'auth.session.cookies', [], '["connect.sid"]');
   }
-  return new AuthDetector(a as AuthOptions, onHookFailure);
+  return new AuthDetector(a as AuthOptions, onHookFailure, fingerprint);
 }
 
 function checkJwtVerify(v: Obj): void {

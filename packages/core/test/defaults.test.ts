@@ -158,3 +158,28 @@ describe('default limits and queue', () => {
     assert.deepEqual([large!.meta, large!.truncated], [{}, true]);
   });
 });
+
+describe('default policy and modes', () => {
+  it('GET, HEAD and OPTIONS are not audited by default; POST, PUT, PATCH and DELETE are', () => {
+    const { policy } = resolved();
+    const audited = (method: string) => policy.decide(method, '/api/users/:id', undefined).audit;
+    assert.deepEqual(
+      ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => [m, audited(m)]),
+      [['GET', false], ['HEAD', false], ['OPTIONS', false], ['POST', true], ['PUT', true], ['PATCH', true], ['DELETE', true]],
+    );
+  });
+
+  it('each default high-frequency route is skipped, even for POST', () => {
+    const { policy } = resolved();
+    for (const route of ['/health', '/healthz', '/livez', '/readyz', '/ping', '/metrics', '/jobs/heartbeat', '/a/b/heartbeat']) {
+      assert.equal(policy.decide('POST', route, undefined).audit, false, route);
+    }
+    assert.equal(policy.decide('POST', '/healthcheck', undefined).audit, true, 'only the listed routes');
+  });
+
+  it('strict: true makes every sink without its own mode strict', () => {
+    const o = resolved({ strict: true });
+    assert.deepEqual(o.sinks.map((s) => s.mode), ['strict']);
+  });
+});
+

@@ -61,7 +61,7 @@ describe('auditor.event()', () => {
       event: 'payout.sent',
       from: 'app',
       level: 'info',
-      meta: { amount: 1200, apiToken: '******', bank: { iban: 'DE89', pin: '******' }, currency: 'EUR' },
+      meta: { amount: 1200, apiToken: '******', bank: { iban: '******', pin: '******' }, currency: 'EUR' },
       node: 'worker-1',
       operation_id: 'payout.sent',
       operation_result: 'success',
@@ -310,7 +310,7 @@ describe('the trail’s own lifecycle', () => {
     assert.deepEqual(records.map((r) => r.event), ['audit.start', 'app.ready', 'audit.close']);
     const start = records[0]!.lifecycle as { config: Record<string, unknown>; config_digest: string };
     // The 24 default keywords count 23 rules (api_key and apikey are one), plus iban; 7 default headers.
-    assert.deepEqual(start.config.redaction, { defaults: true, headers: 7, hmac: true, keywords: 24, mode: 'hmac', paths: 1 });
+    assert.deepEqual(start.config.redaction, { defaults: true, headers: 15, hmac: true, keywords: 52, mode: 'hmac', paths: 1 });
     assert.deepEqual(start.config.auth, { api_key: false, api_key_resolver: false, jwt: true, jwt_verified: true, session: false });
     assert.deepEqual(start.config.sinks, [{ chained: false, mode: 'async', name: `file:${file}`, spool: false }]);
     assert.match(start.config_digest, /^[0-9a-f]{64}$/);

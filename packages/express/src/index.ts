@@ -14,6 +14,7 @@ import {
   type CompletionFacts,
 } from '@auditkit/core';
 import { holdResponse } from './hold-response.js';
+import { checkMountOrder, standInReportsTo } from './mount-check.js';
 import { matchedRoute } from './route-template.js';
 
 /**
@@ -96,11 +97,20 @@ const binding: AdapterBinding<Request> = {
   },
 };
 
-/** Express middleware that audits every change-making request. Mount it first. */
+/**
+ * Express middleware that audits every change-making request. Mount it first: routes mounted before
+ * it are reported once (AUDITKIT_NOT_MOUNTED), and their `req.audit` is a stand-in that records nothing.
+ */
 export function audit(options?: AuditOptions): AuditMiddleware {
   const auditor = new Auditor(options);
+  standInReportsTo(auditor);
+  let checked = false;
 
   const middleware = function auditkit(req: Request, res: Response, next: NextFunction): void {
+    if (!checked) {
+      checked = true;
+      checkMountOrder(req, middleware, auditor);
+    }
     const ctx = auditor.begin({ method: req.method, headers: req.headers, remoteAddress: req.socket.remoteAddress }, binding, req);
     if (ctx.refused) {
       res.status(STRICT_REFUSAL.status).set('retry-after', '1').json(STRICT_REFUSAL.body);

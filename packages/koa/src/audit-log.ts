@@ -1,10 +1,11 @@
+import { pipeline } from 'node:stream';
 import type { Context, Middleware, Next } from 'koa';
 import { createAuditLogApi, type AuditLogApiOptions } from '@auditkit/api';
 import { failOption, type Auditor } from '@auditkit/core';
 
 /**
  * The audit query API as Koa middleware answering under `prefix`: it only translates. Streams are
- * handed to Koa as the body, which pipes them and destroys them when the client goes away. Errors
+ * piped to the response by the mount and destroyed when the client goes away. Errors
  * from your `authorize` are thrown to Koa's error handling.
  *
  * @example
@@ -46,7 +47,15 @@ export function auditLog(options: AuditLogMiddlewareOptions): AuditLogMiddleware
     });
     ctx.status = response.status;
     ctx.set(response.headers);
-    ctx.body = response.stream ?? response.body ?? '';
+    if (response.stream === undefined) {
+      ctx.body = response.body ?? '';
+      return;
+    }
+    // A live or export client that leaves is normal, not an application error: Koa would pipe the
+    // stream itself and report the premature close on its 'error' event. pipeline still destroys the
+    // stream when the client goes away, which stops the store reads.
+    ctx.respond = false;
+    pipeline(response.stream, ctx.res, () => undefined);
   };
   return Object.defineProperties(middleware, {
     auditor: { value: api.auditor, enumerable: true },

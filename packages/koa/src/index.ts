@@ -13,6 +13,7 @@ import {
   type AuditOptions,
   type CompletionFacts,
 } from '@auditkit/core';
+import { checkMountOrder, standInReportsTo } from './mount-check.js';
 
 /**
  * auditkit for Koa 3. Koa sends the response after the middleware chain has settled, and sets the
@@ -106,11 +107,20 @@ const binding: AdapterBinding<Context> = {
   },
 };
 
-/** Koa middleware that audits every change-making request. Put it first. */
+/**
+ * Koa middleware that audits every change-making request. Put it first: routers mounted before it are
+ * reported once (AUDITKIT_NOT_MOUNTED), and their `ctx.audit` is a stand-in that records nothing.
+ */
 export function audit(options?: AuditOptions): AuditMiddleware {
   const auditor = new Auditor(options);
+  standInReportsTo(auditor);
+  let checked = false;
 
   const middleware = function auditkit(ctx: Context, next: Next): Promise<void> | void {
+    if (!checked) {
+      checked = true;
+      checkMountOrder(ctx, middleware, auditor);
+    }
     const auditContext = auditor.begin(
       { method: ctx.method, headers: ctx.req.headers, remoteAddress: ctx.req.socket.remoteAddress },
       binding,

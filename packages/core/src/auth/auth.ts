@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Fingerprinter } from '../redact/fingerprint.js';
 import { JwtInspector, type JwtOptions } from './jwt.js';
 import type { AuthError, AuthType } from '../model/record.js';
 
@@ -56,8 +57,11 @@ export class AuthDetector {
   readonly #sessionCookies: readonly string[];
   readonly #resolved = new Map<string, { name: string | undefined; until: number }>();
   readonly #onHookFailure: HookFailure;
+  readonly #fingerprint: (key: string) => string;
 
-  constructor(options: AuthOptions | undefined, onHookFailure: HookFailure) {
+  /** `fingerprinter`: the install's keyed fingerprints (resolveOptions always gives one); without it, the bare SHA-256 prefix. */
+  constructor(options: AuthOptions | undefined, onHookFailure: HookFailure, fingerprinter?: Fingerprinter) {
+    this.#fingerprint = fingerprinter === undefined ? fingerprint : (key) => fingerprinter.of(key);
     this.#jwt = new JwtInspector(options?.jwt);
     this.#apiKeyHeaders = (options?.apiKey?.headers ?? DEFAULT_API_KEY_HEADERS).map((h) => h.toLowerCase());
     this.#resolve = options?.apiKey?.resolve;
@@ -92,30 +96,37 @@ export class AuthDetector {
   }
 
   #apiKey(key: string): AuthResult | Promise<AuthResult> {
-    if (!this.#resolve) return { type: 'api_key', source: fingerprint(key), verified: false, error: null };
+    if (!this.#resolve) return { type: 'api_key', source: this.#fingerprint(key), verified: false, error: null };
     const cached = this.#resolved.get(key);
-    if (cached && cached.until > Date.now()) return apiKeyResult(key, cached.name);
+    if (cached && cached.until > Date.now()) return this.#apiKeyResult(key, cached.name);
     let name: string | undefined | Promise<string | undefined>;
     try {
       name = this.#resolve(key);
     } catch (err) {
       this.#onHookFailure('auth.apiKey.resolve', err);
-      return { type: 'api_key', source: fingerprint(key), verified: false, error: null };
+      return { type: 'api_key', source: this.#fingerprint(key), verified: false, error: null };
     }
     if (name instanceof Promise) {
       return name.then(
         (n) => {
           this.#remember(key, n);
-          return apiKeyResult(key, n);
+          return this.#apiKeyResult(key, n);
         },
         (err: unknown) => {
           this.#onHookFailure('auth.apiKey.resolve', err);
-          return { type: 'api_key' as const, source: fingerprint(key), verified: false, error: null };
+          return { type: 'api_key' as const, source: this.#fingerprint(key), verified: false, error: null };
         },
       );
     }
     this.#remember(key, name);
-    return apiKeyResult(key, name);
+    return this.#apiKeyResult(key, name);
+  }
+
+  #apiKeyResult(key: string, name: string | undefined): AuthResult {
+    if (typeof name === 'string' && name.length > 0) {
+      return { type: 'api_key', source: name.slice(0, 256), verified: true, error: null };
+    }
+    return { type: 'api_key', source: this.#fingerprint(key), verified: false, error: 'unknown_key' };
   }
 
   #remember(key: string, name: string | undefined): void {
@@ -124,16 +135,10 @@ export class AuthDetector {
   }
 }
 
-function apiKeyResult(key: string, name: string | undefined): AuthResult {
-  if (typeof name === 'string' && name.length > 0) {
-    return { type: 'api_key', source: name.slice(0, 256), verified: true, error: null };
-  }
-  return { type: 'api_key', source: fingerprint(key), verified: false, error: 'unknown_key' };
-}
-
 /**
- * Names an API key without revealing it: a short SHA-256 prefix. Enough to tell keys apart in the
- * trail; configure `auth.apiKey.resolve` to record the key's real name instead.
+ * The unkeyed fingerprint of an AuthDetector made without the install's Fingerprinter (tests, tools):
+ * a short SHA-256 prefix. Audited services get keyed ones (redact/fingerprint.ts); configure
+ * `auth.apiKey.resolve` to record the key's real name instead.
  */
 export function fingerprint(key: string): string {
   return 'key-sha256:' + createHash('sha256').update(key).digest('hex').slice(0, 16);

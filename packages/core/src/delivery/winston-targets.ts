@@ -113,21 +113,33 @@ export class TransportTarget implements SinkTarget {
   }
 }
 
-/** A Winston logger the application passed in: its own formats and transports apply. */
+/**
+ * A Winston logger the application passed in: its own formats and transports apply. The logger is
+ * lent, not given: the application goes on logging with it, so auditkit never ends it (ending it is
+ * what flushes its files, and is the application's call once auditkit is closed).
+ */
 export class LoggerTarget implements SinkTarget {
   readonly name = 'logger';
   readonly maxInFlightBatches = 1;
   readonly network = false;
   readonly #logger: winston.Logger;
   readonly #levels: { info: string; warn: string; error: string };
+  readonly #onFault: FaultReporter;
 
   constructor(logger: winston.Logger, onFault: FaultReporter) {
     this.#logger = logger;
     this.#levels = levelNamesFor(logger.levels);
+    this.#onFault = onFault;
     logger.on('error', onFault);
   }
 
   write(batch: readonly AuditEntry[]): Promise<void> {
+    // The options checked the levels at construction; the application may have changed them since.
+    // Winston would drop the records and still call back, so they would count as written.
+    const logger = this.#logger;
+    if (logger.silent || logger.transports.length === 0 || !logger.isLevelEnabled(this.#levels.info)) {
+      return Promise.reject(new Error(`the logger no longer lets level ${this.#levels.info} through (level "${logger.level}", ${logger.transports.length} transports${logger.silent ? ', silent' : ''})`));
+    }
     return writeEach(batch, (entry, callback) => {
       const record: AuditRecord = entry.record;
       // A copy: logger formats mutate the info object, and other sinks share the record.
@@ -139,11 +151,9 @@ export class LoggerTarget implements SinkTarget {
     });
   }
 
+  /** Stops listening to the logger; every batch was acknowledged by the logger when it was written. */
   async close(): Promise<void> {
-    const transports = [...this.#logger.transports];
-    const done = Promise.all(transports.map((t) => finished(t)));
-    this.#logger.end();
-    await done;
+    this.#logger.off('error', this.#onFault);
   }
 }
 

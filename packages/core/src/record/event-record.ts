@@ -3,7 +3,7 @@ import { nowMicros } from '../shared/clock.js';
 import { AuditEntry } from './entry.js';
 import { uuidv7 } from '../shared/ids.js';
 import type { ResolvedOptions } from '../options.js';
-import { jsonString, redactJson } from '../redact/redact.js';
+import { jsonString, redactJson, safeSource } from '../redact/redact.js';
 import { OversizeRecord, targetJson } from './record-builder.js';
 import type { AuditLevel, AuditTarget, EventResult, RecordBase } from '../model/record.js';
 
@@ -73,6 +73,8 @@ export function operationTypeOf(name: string): string {
 
 export function buildEventEntry(opts: ResolvedOptions, input: EventRecordInput): AuditEntry | OversizeRecord {
   const rules = opts.redaction;
+  // An operator name that is really a credential is fingerprinted, in the line and in the head (syslog's structured data).
+  const source = input.source === null ? null : safeSource(rules, input.source.slice(0, 256));
   const time = input.timeMicros ?? nowMicros();
   const id = uuidv7(Math.floor(time / 1000));
   const ts = opts.formatter.format(time);
@@ -94,7 +96,7 @@ export function buildEventEntry(opts: ResolvedOptions, input: EventRecordInput):
     operation_result: `"${input.result}"`,
     operation_type: jsonString(input.operationType),
     request_id: input.requestId === null ? 'null' : jsonString(input.requestId),
-    source: input.source === null ? 'null' : jsonString(input.source.slice(0, 256)),
+    source: source === null ? 'null' : jsonString(source),
     source_ip: typeof input.sourceIp === 'string' && input.sourceIp.length > 0 ? jsonString(input.sourceIp.slice(0, 64)) : 'null',
     source_verified: input.sourceVerified ? 'true' : 'false',
     target: input.target === undefined ? 'null' : targetJson(input.target, opts),
@@ -114,7 +116,7 @@ export function buildEventEntry(opts: ResolvedOptions, input: EventRecordInput):
     event: input.event,
     node: opts.node,
     from: input.from,
-    source: input.source,
+    source,
     operation_id: input.operationId,
     operation_result: input.result,
     request_id: input.requestId,

@@ -8,7 +8,7 @@ import type { CompletionFacts } from '../capture/facts.js';
 import { recordHeaders } from './headers.js';
 import { uuidv7 } from '../shared/ids.js';
 import type { ResolvedOptions } from '../options.js';
-import { jsonString, redactJson, STRING_CUT, type RedactedJson } from '../redact/redact.js';
+import { jsonString, redactJson, safeSource, scrubbed, STRING_CUT, type RedactedJson, type RedactionRules } from '../redact/redact.js';
 import { REQUEST_EVENT, type AuditTarget, type BodyRecorded, type DetailLevel, type OperationResult } from '../model/record.js';
 
 /**
@@ -86,7 +86,7 @@ interface Shared {
 export function buildEntries(opts: ResolvedOptions, input: RecordInput): Array<AuditEntry | OversizeRecord> {
   const { ctx, facts, auth } = input;
   const headers = ctx.start.headers;
-  const rules = opts.redaction;
+  const rules = rulesFor(opts, input.operationId, ctx.start.method);
   const budget = opts.limits.bodyBytes;
 
   const query = redactJson(rules, 'query', facts.query ?? {}, budget);
@@ -104,14 +104,16 @@ export function buildEntries(opts: ResolvedOptions, input: RecordInput): Array<A
 
   const status = statusOf(facts);
   const result = resultOf(facts, status);
-  const source = ctx.operatorName !== undefined ? ctx.operatorName.slice(0, 256) : auth.source;
+  const named = ctx.operatorName !== undefined ? ctx.operatorName.slice(0, 256) : auth.source;
+  // A Basic user name or an operator that is really a key (Stripe's and GitHub's style) is fingerprinted.
+  const source = named === null ? null : safeSource(rules, named);
   const verified = ctx.operatorName !== undefined ? ctx.operatorVerified : auth.verified;
   const ts = opts.formatter.format(input.timeMicros);
   const timeMs = Math.floor(input.timeMicros / 1000);
   const target = ctx.targetData === undefined ? 'null' : targetJson(ctx.targetData, opts);
   const httpMethod = ctx.start.method.toLowerCase();
   const sourceJson = source === null ? 'null' : jsonString(source);
-  const userAgent = userAgentOf(headers['user-agent'], opts.limits.userAgent);
+  const userAgent = userAgentOf(headers['user-agent'], opts.limits.userAgent, rules);
 
   // A record is `head` + its own event/id/level/meta + `middle` + its own result/target + `tail`.
   const shared: Shared = {
@@ -200,9 +202,16 @@ function numberJson(n: number): string {
   return Number.isFinite(n) ? String(n) : 'null';
 }
 
-function userAgentOf(ua: string | undefined, cap: number): string | null {
-  if (typeof ua !== 'string' || ua.length === 0) return null;
+function userAgentOf(raw: string | undefined, cap: number, rules: RedactionRules): string | null {
+  if (typeof raw !== 'string' || raw.length === 0) return null;
+  const ua = scrubbed(rules, raw);
   return ua.length > cap ? ua.slice(0, cap) + STRING_CUT : ua;
+}
+
+/** The rules for this route: the first `redact.routes` rule that matches, else the rules for every route. */
+function rulesFor(opts: ResolvedOptions, operationId: string, method: string): RedactionRules {
+  for (const r of opts.routeRedaction) if (r.matches(operationId, method)) return r.rules;
+  return opts.redaction;
 }
 
 /** The target as JSON: its id, name and type as strings, redacted like everything else. */

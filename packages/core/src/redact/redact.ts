@@ -1,4 +1,6 @@
 import { hmacValue } from '../shared/hmac.js';
+import type { Fingerprinter } from './fingerprint.js';
+import { looksSecret, maskSecrets, type SecretContext } from './secrets/detectors.js';
 
 /**
  * Redaction: one pass over a value that at the same time
@@ -40,6 +42,8 @@ export interface PathNode {
   readonly children: Map<string, PathNode>;
   wildcard: PathNode | undefined;
   mode: RedactMode | undefined;
+  /** Kept as it is (a per-route body allow-list): other rules of this level do not apply. */
+  keep?: boolean;
 }
 
 export interface RedactionRules {
@@ -53,6 +57,23 @@ export interface RedactionRules {
   /** Keywords of three characters or fewer (ssn, cvv, pin) match only a whole word of the key. */
   readonly shortKeywords: readonly KeywordRule[];
   readonly paths: ReadonlyMap<RedactRoot, PathNode>;
+  /*
+   * The parts below are optional so that a rule set built by hand (a test, a tool) means "keywords
+   * and paths only"; resolveOptions always fills them.
+   */
+  /** The mode of the default lists (query names, header words): `redact.mode`. */
+  readonly defaultMode?: RedactMode;
+  /** Query parameter names (DEFAULT_QUERY_KEYS), flattened: short ones must be the whole name, long ones match anywhere. */
+  readonly queryShort?: ReadonlySet<string>;
+  readonly queryLong?: readonly string[];
+  /** Whole words that make a header name secret (DEFAULT_HEADER_WORDS). */
+  readonly headerWords?: ReadonlySet<string>;
+  /** The value detectors (redact/secrets/), or undefined when switched off. */
+  readonly secrets?: SecretContext;
+  /** Per query parameter name seen: its mode. */
+  readonly queryCache?: Map<string, RedactMode | null>;
+  /** Names a credential that must not be recorded (`source`): keyed HMAC under the install's key. */
+  readonly fingerprint?: Fingerprinter;
   /** Per key seen: its keyword rule and its JSON text. The same few keys recur on every request. */
   readonly keyCache: Map<string, KeyInfo>;
   /**
@@ -67,7 +88,16 @@ export interface ObjectShape {
   readonly raw: readonly string[];
   readonly keys: readonly string[];
   readonly infos: readonly KeyInfo[];
+  /**
+   * A name/value pair (`{name: "DATABASE_PASSWORD", value: …}`, `{key, val}`, `{field, value}`): the
+   * key that holds the name. Its value is judged as a key would be, and the rule applies to `value`.
+   */
+  readonly pairName?: string;
 }
+
+/** Keys that hold the name of a name/value pair, and keys that hold its value. */
+const PAIR_NAMES = ['name', 'key', 'field'];
+const PAIR_VALUES = new Set(['value', 'val', 'values']);
 
 export interface KeyInfo {
   /** The keyword rule for this key, if any. */
@@ -81,6 +111,9 @@ export interface KeyInfo {
 const KEY_CACHE_MAX = 4096;
 const SHAPE_CACHE_MAX = 1024;
 const SHAPE_MAX_KEYS = 64;
+
+/** Keywords this long or shorter match only a whole word of a key (`pass` but not `passport`). */
+export const SHORT_KEYWORD = 4;
 
 export function flattenKey(key: string): string {
   return key.toLowerCase().replace(/[^a-z0-9]/g, '');
@@ -107,7 +140,7 @@ export function compileKeywords(keywords: ReadonlyArray<{ keyword: string; mode:
   for (const { keyword, mode } of keywords) {
     const flat = flattenKey(keyword);
     if (flat.length === 0) continue;
-    (flat.length <= 3 ? shortKeywords : longKeywords).push({ flat, mode });
+    (flat.length <= SHORT_KEYWORD ? shortKeywords : longKeywords).push({ flat, mode });
   }
   return { longKeywords, shortKeywords };
 }
@@ -122,7 +155,7 @@ export function parsePath(path: string): { root: RedactRoot; segments: string[] 
 }
 
 export function compilePaths(
-  paths: ReadonlyArray<{ path: string; mode: RedactMode }>,
+  paths: ReadonlyArray<{ path: string; mode: RedactMode | 'keep' }>,
 ): Map<RedactRoot, PathNode> {
   const roots = new Map<RedactRoot, PathNode>();
   for (const { path, mode } of paths) {
@@ -142,9 +175,17 @@ export function compilePaths(
       }
       node = next;
     }
-    node.mode = mode;
+    if (mode === 'keep') node.keep = true;
+    else node.mode = mode;
   }
   return roots;
+}
+
+/** `redact.routes`: the rules for the routes one rule names. */
+export interface RouteRedaction {
+  readonly route: string;
+  matches(operationId: string, method: string): boolean;
+  readonly rules: RedactionRules;
 }
 
 /** What the walker needs to know about a key; cached, so a known key costs one map look-up. */
@@ -180,6 +221,39 @@ interface WalkState {
   truncated: boolean;
   readonly ancestors: object[];
   readonly rules: RedactionRules;
+  /** The query string's own parameters (depth 0 of `query`) also follow the query-name list. */
+  readonly query: boolean;
+}
+
+/** The mode for a query parameter's name: a keyword's, or the query list's. Cached. */
+export function queryNameMode(rules: RedactionRules, name: string): RedactMode | undefined {
+  const cache = rules.queryCache;
+  const cached = cache?.get(name);
+  if (cached !== undefined) return cached ?? undefined;
+  let mode = keyInfo(rules, name).mode;
+  if (mode === undefined && rules.queryShort !== undefined) {
+    const flat = flattenKey(name);
+    if (rules.queryShort.has(flat) || rules.queryLong!.some((k) => flat.includes(k))) mode = rules.defaultMode ?? 'mask';
+  }
+  if (cache !== undefined) {
+    if (cache.size >= KEY_CACHE_MAX) cache.clear();
+    cache.set(name, mode ?? null);
+  }
+  return mode;
+}
+
+/**
+ * An operator name as `source` may hold it: a name the value detectors take for a credential (a
+ * Stripe key sent as a Basic user name, a token passed to `operator()`) becomes its fingerprint.
+ */
+export function safeSource(rules: RedactionRules, source: string): string {
+  if (rules.secrets === undefined || !looksSecret(source, rules.secrets)) return source;
+  return rules.fingerprint !== undefined ? rules.fingerprint.of(source) : rules.mask;
+}
+
+/** A string as the record may keep it: with what the value detectors recognise masked. */
+export function scrubbed(rules: RedactionRules, s: string): string {
+  return rules.secrets === undefined ? s : maskSecrets(s, rules.secrets);
 }
 
 export interface RedactedJson {
@@ -194,7 +268,7 @@ export interface RedactedJson {
  * the JSON it becomes, counted in UTF-16 code units), and returns it as canonical JSON text.
  */
 export function redactJson(rules: RedactionRules, root: RedactRoot, value: unknown, budget: number): RedactedJson {
-  const state: WalkState = { budget, truncated: false, ancestors: [], rules };
+  const state: WalkState = { budget, truncated: false, ancestors: [], rules, query: root === 'query' };
   const pathRoot = rules.paths.get(root);
   const json = writeValue(value, 0, pathRoot ? [pathRoot] : undefined, state);
   return { json, truncated: state.truncated };
@@ -238,7 +312,7 @@ export function wellFormed(s: string): string {
 }
 
 function writeString(s: string, state: WalkState): string {
-  const str = wellFormed(s);
+  const str = scrubbed(state.rules, wellFormed(s));
   const cost = str.length + 3;
   if (cost <= state.budget) {
     state.budget -= cost;
@@ -271,8 +345,13 @@ function nextPathNodes(nodes: PathNode[] | undefined, key: string): PathNode[] |
 
 function pathModeOf(nodes: PathNode[] | undefined): RedactMode | undefined {
   if (nodes === undefined) return undefined;
-  for (const node of nodes) if (node.mode !== undefined) return node.mode;
-  return undefined;
+  let mode: RedactMode | undefined;
+  for (const node of nodes) {
+    // An allow-listed path wins over the wildcard that masks everything else beside it.
+    if (node.keep) return undefined;
+    if (mode === undefined) mode = node.mode;
+  }
+  return mode;
 }
 
 function isBinary(v: object): v is ArrayBufferView | ArrayBuffer {
@@ -396,12 +475,13 @@ function shapeOf(raw: readonly string[], rules: RedactionRules): ObjectShape {
   // Default sort compares UTF-16 code units: RFC 8785's order.
   const keys = [...raw].sort();
   const infos = keys.map((k) => keyInfo(rules, k));
-  if (infos.every((info, i) => info.wellFormed === keys[i])) return { raw, keys, infos };
+  const pairName = keys.some((k) => PAIR_VALUES.has(k)) ? PAIR_NAMES.find((k) => keys.includes(k)) : undefined;
+  if (infos.every((info, i) => info.wellFormed === keys[i])) return { raw, keys, infos, pairName };
   // A key with a lone surrogate is written with U+FFFD in its place, which can move it in the order
   // or make it collide with another key: sort by the written form, and keep the first of equals.
   const pairs = keys.map((k, i) => ({ key: k, info: infos[i]! })).sort((a, b) => (a.info.wellFormed < b.info.wellFormed ? -1 : a.info.wellFormed > b.info.wellFormed ? 1 : 0));
   const unique = pairs.filter((p, i) => i === 0 || p.info.wellFormed !== pairs[i - 1]!.info.wellFormed);
-  return { raw, keys: unique.map((p) => p.key), infos: unique.map((p) => p.info) };
+  return { raw, keys: unique.map((p) => p.key), infos: unique.map((p) => p.info), pairName };
 }
 
 function writeObject(
@@ -413,8 +493,19 @@ function writeObject(
 ): string {
   state.budget -= 2;
   state.ancestors.push(identity);
-  const { keys, infos } = orderedKeys(obj, state.rules);
+  const { keys, infos, pairName } = orderedKeys(obj, state.rules);
   const n = keys.length;
+  let pairMode: RedactMode | undefined;
+  if (pairName !== undefined) {
+    let name: unknown;
+    try {
+      name = obj[pairName];
+    } catch {
+      name = undefined;
+    }
+    if (typeof name === 'string' && name.length <= 256) pairMode = keyInfo(state.rules, name).mode;
+  }
+  const queryParams = state.query && depth === 0;
   let out = '{';
   let members = 0;
   // Where "$truncated" would sort among the members written so far, should the budget run out.
@@ -429,7 +520,9 @@ function writeObject(
     const key = keys[i]!;
     const info = infos[i]!;
     const childPaths = paths === undefined ? undefined : nextPathNodes(paths, key);
-    const mode = pathModeOf(childPaths) ?? info.mode;
+    let mode = pathModeOf(childPaths) ?? info.mode;
+    if (mode === undefined && pairMode !== undefined && PAIR_VALUES.has(key)) mode = pairMode;
+    if (mode === undefined && queryParams) mode = queryNameMode(state.rules, key);
     if (mode === 'remove') continue;
     let raw: unknown;
     try {

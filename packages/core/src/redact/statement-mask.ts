@@ -1,4 +1,4 @@
-import { keyInfo, STRING_CUT, type RedactionRules } from './redact.js';
+import { keyInfo, scrubbed, STRING_CUT, type RedactionRules } from './redact.js';
 
 /**
  * A console statement as its record holds it: as typed, except that a string literal given to a
@@ -96,6 +96,8 @@ export function maskStatement(rules: RedactionRules, code: string): { text: stri
   }
   out += code.slice(at);
   out = out.isWellFormed() ? out : out.toWellFormed();
+  // A token, key or connection URL typed anywhere in the statement (`connect('postgres://u:pw@…')`).
+  out = scrubbed(rules, out);
   if (out.length <= STATEMENT_CHARS) return { text: out, truncated: false };
   return { text: out.slice(0, STATEMENT_CHARS) + STRING_CUT, truncated: true };
 }

@@ -30,6 +30,11 @@ export const ERROR_CODES = {
   AUDITKIT_CHAIN_BROKEN: 'AUDITKIT_CHAIN_BROKEN',
   /** A command line ran a command with no audit declaration: every value it was given is masked. Reported once per command. */
   AUDITKIT_UNDECLARED_COMMAND: 'AUDITKIT_UNDECLARED_COMMAND',
+  /**
+   * Requests reached routes that auditkit's middleware never saw (it was mounted after them): they are
+   * not audited, and `req.audit` there records nothing. Reported once, naming the fix.
+   */
+  AUDITKIT_NOT_MOUNTED: 'AUDITKIT_NOT_MOUNTED',
 } as const;
 
 export type AuditErrorCode = keyof typeof ERROR_CODES;
