@@ -137,7 +137,7 @@ describe('pinoSink(destination)', () => {
     assert.equal(record.event, 'key.rotated');
     assert.deepEqual(Object.keys(auditor.stats().sinks), ['pino:destination']);
     await auditor.close();
-    assert.equal(dest.destroyed, false, 'lent: not ended');
+    assert.equal((dest as unknown as { destroyed: boolean }).destroyed, false, 'lent: not ended');
   });
 });
 
