@@ -13,22 +13,13 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Auditor, AuditTransport, verifyAuditLog, type AuditEntry, type AuditOptions } from '@auditkit/core';
+import { Auditor, verifyAuditLog, type AuditOptions } from '@auditkit/core';
+import { NullTransport } from './lib/null-transport.js';
 import { BODY, HEADERS, produce } from './lib/produce.js';
 
 const RUNS = Number(process.env.MICRO_RUNS ?? 5);
 const BUILD_N = 50_000;
 const PIPE_N = Number(process.env.RECORDS ?? 100_000);
-
-/** A sink that takes every batch at once: what is left to time is the core's own work. */
-class NullTransport extends AuditTransport {
-  readonly sinkName = 'null';
-  written = 0;
-  async writeEntries(entries: readonly AuditEntry[]): Promise<void> {
-    this.written += entries.length;
-  }
-  protected async closeSink(): Promise<void> {}
-}
 
 const binding = { setHeader() {}, watchCompletion() {} };
 /** A body whose strings hold what the detectors look for: a card, a connection URL, a token, a JWT. */

@@ -2,6 +2,7 @@
 // sends it a few real HTTP requests, stops it, shows the audit records it wrote, and serves the
 // dashboard over them.
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -19,10 +20,12 @@ const cwd = join(root, '.tmp', `demo-${framework}`);
 rmSync(cwd, { recursive: true, force: true });
 mkdirSync(cwd, { recursive: true });
 
+// The example's query API answers only this token (examples/*/src/viewer-access.ts).
+const viewerToken = randomBytes(18).toString('base64url');
 const tsx = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
 const server = spawn(process.execPath, ['--import', tsx, join(root, 'examples', framework, 'src/server.ts')], {
   cwd,
-  env: { ...process.env, PORT: '0' },
+  env: { ...process.env, PORT: '0', AUDIT_VIEWER_TOKEN: viewerToken },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 const exited = new Promise((resolve) => server.once('exit', resolve));
@@ -85,17 +88,17 @@ async function runDemo() {
   await send('POST', '/session', { user: 'mallory', password: 'letmein' }, 401, { authorization: '' });
   await send('GET', '/health', undefined, 200);
 
+  await readBack(baseUrl);
+
   // SIGTERM: the example stops taking requests, then writes every record it accepted.
   stopServer();
   await exited;
 
   const file = join(cwd, 'log', 'audit.log');
   const records = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  console.log(`\n${records.length} records in ${file} (the GETs were not audited):\n`);
+  console.log(`\n${records.length} records in ${file} (the GETs were not audited; the reads of the trail were):\n`);
   for (const r of records) {
-    console.log(
-      `  ${r.ts}  ${r.event.padEnd(18)} ${r.http_method.padEnd(6)} ${r.operation_id.padEnd(30)} ${r.http_status_code} ${r.operation_result.padEnd(7)} source=${r.source ?? '-'} verified=${r.source_verified}`,
-    );
+    console.log(`  ${r.ts}  ${line(r)} verified=${r.source_verified}`);
   }
   console.log('\nThe first record in full (note the masked password and authorization):\n');
   console.log(JSON.stringify(records[0], null, 2));
@@ -103,14 +106,13 @@ async function runDemo() {
   await serveDashboard(file);
 }
 
-// Last, the dashboard over the demo's records: loaded into a SQLite store and served by
+// Last, the dashboard over the demo's records: the SQLite store the example wrote, served by
 // `auditkit serve` on 127.0.0.1 with a token. Open the printed address; Ctrl+C stops it. Without a
 // terminal (the tests, a script), it prints the address and stops at once.
 async function serveDashboard(file) {
   const cli = join(root, 'packages/cli/bin/auditkit.mjs');
-  const db = `sqlite:${join(cwd, 'audit.db')}`;
-  const load = spawnSync(process.execPath, [cli, 'import', file, '--store', db, '--max-age-days', 'none'], { encoding: 'utf8' });
-  if (load.status !== 0) throw new Error(`auditkit import: ${load.stderr}`);
+  // The store the example wrote while it ran (`auditkit import` would load a trail's files into one).
+  const db = `sqlite:${join(cwd, 'data', 'audit.db')}`;
   const dashboard = spawn(process.execPath, [cli, 'serve', '--store', db], { stdio: ['ignore', 'pipe', 'inherit'] });
   const stopped = new Promise((resolve) => dashboard.once('exit', resolve));
   const stop = () => {
@@ -136,4 +138,33 @@ async function serveDashboard(file) {
     stop();
     await stopped;
   }
+}
+
+/** One record as a line of the listings: what happened, to what, by whom, how it ended. */
+function line(r) {
+  const what = r.event === 'request' ? `${r.http_method.toUpperCase().padEnd(6)} ${r.operation_id}` : `${r.event}`;
+  return `${what.padEnd(38)} ${String(r.http_status_code ?? '').padEnd(3)} ${String(r.operation_result).padEnd(7)} source=${r.source ?? '-'}`;
+}
+
+// The read side while the app runs: the trail queried back through the example's query API
+// (GET /admin/audit/records, EMQX's filters), with the viewer token and without it.
+async function readBack(baseUrl) {
+  const api = `${baseUrl}/admin/audit/records`;
+  const get = (query, headers = { authorization: `Bearer ${viewerToken}` }) => fetch(`${api}?${query}`, { headers });
+  // The store's sink writes in batches off the request path: wait (briefly) until all five are in.
+  let page;
+  for (let i = 0; i < 50; i++) {
+    const res = await get('event=request,user.role_changed&limit=20');
+    if (res.status !== 200) throw new Error(`GET /admin/audit/records answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+    page = await res.json();
+    if (page.data.length >= 5) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  console.log(`\nRead back through the query API (GET /admin/audit/records, newest first): ${page.data.length} records\n`);
+  for (const r of page.data) console.log(`  ${r.ts}  ${line(r)}`);
+  const failures = await (await get('operation_result=failure&event=request')).json();
+  console.log(`\n  ?operation_result=failure -> ${failures.data.map((r) => `${r.operation_id} ${r.http_status_code} (source=${r.source})`).join(', ')}`);
+  const refused = await get('limit=1', {});
+  console.log(`  without the viewer token -> ${refused.status}; each read above is itself in the trail (audit.log.view)`);
+  await refused.arrayBuffer();
 }

@@ -1,8 +1,25 @@
+import { AuditFileTransport } from '@auditkit/core';
+import { createDashboard } from '@auditkit/dashboard';
+import { auditLog } from '@auditkit/koa';
+import { openSqliteStore } from '@auditkit/store';
 import { createApp } from './app.js';
+import { viewerAccess } from './viewer-access.js';
 
-const { app, audit } = createApp();
+// The trail goes to a JSON-lines file and to the embedded SQLite store, which the query API and the
+// dashboard at /admin/audit read back. Reading it takes the viewer token; every read is itself audited.
+const store = await openSqliteStore({ path: './data/audit.db' });
+const { app, audit } = createApp({ sinks: [new AuditFileTransport(), store.transport] });
+const access = viewerAccess();
+const auditLogMount = auditLog({ prefix: '/admin/audit', store, auditor: audit, authorize: access.authorize, dashboard: createDashboard() });
+app.use(auditLogMount);
+
 const server = app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
-  console.log(`koa example on http://127.0.0.1:${(server.address() as { port: number }).port}, audit trail in ./log/audit.log`);
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  console.log(`koa example on ${url}, audit trail in ./log/audit.log and ./data/audit.db`);
+  console.log(`audit log API and dashboard: ${url}/admin/audit/ (${access.describe()})`);
 });
 
-process.once('SIGTERM', () => server.close(() => void audit.close()));
+process.once('SIGTERM', () => {
+  void auditLogMount.close();
+  server.close(() => void audit.close().then(() => store.close()));
+});

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openSqliteStore } from '@auditkit/store';
+import pg from 'pg';
 import type { Browser } from 'playwright-core';
 import { seedLine } from '../../api/test/records.js';
 import { launchBrowser } from '../../dashboard/test/browser.js';
@@ -109,6 +110,58 @@ describe('auditkit serve', () => {
       assert.equal(lines.filter((l) => l.includes(token)).length, 0);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('auditkit serve over PostgreSQL', () => {
+  const PG_URL = process.env.AUDITKIT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const schema = `akt_serve_${process.pid}`;
+
+  after(async () => {
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await c.end();
+  });
+
+  it('opens the store from its URL, serves the page and the API with the token, and records the reads there', async () => {
+    const child = spawn(process.execPath, [bin, 'serve', '--store', `${PG_URL}?schema=${schema}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.setEncoding('utf8');
+    const address = await new Promise<URL>((resolve, reject) => {
+      child.stdout!.on('data', (chunk: string) => {
+        out += chunk;
+        const m = /Audit dashboard: (\S+)\n/.exec(out);
+        if (m) resolve(new URL(m[1]!));
+      });
+      child.once('exit', (code) => reject(new Error(`auditkit serve exited with ${code}`)));
+    });
+    const token = address.searchParams.get('token')!;
+    try {
+      const page = await fetch(new URL('/', address));
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get('content-security-policy')!, /^default-src 'none'/);
+      assert.equal((await fetch(new URL('/records', address))).status, 401);
+      const records = await fetch(new URL('/records?limit=5', address), { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(records.status, 200);
+      // The store is new: all it can hold is the refused read just above, once its record has arrived.
+      const { data } = (await records.json()) as { data: Array<Record<string, unknown>> };
+      assert.ok(data.length <= 1);
+      for (const r of data) assert.deepEqual([r.event, r.operation_result, r.meta], ['audit.log.view', 'failure', { endpoint: '/records', status: 401 }]);
+    } finally {
+      child.kill('SIGTERM');
+      assert.equal((await once(child, 'exit'))[0], 0);
+    }
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    try {
+      const { rows } = await c.query(`SELECT line FROM "${schema}".records`);
+      const reads = rows.map((r: { line: string }) => JSON.parse(r.line) as Record<string, unknown>).filter((r) => r.event === 'audit.log.view');
+      assert.deepEqual(reads.map((r) => [r.source, r.operation_result]).sort(), [[null, 'failure'], [userInfo().username, 'success']]);
+      assert.equal(rows.filter((r: { line: string }) => r.line.includes(token)).length, 0);
+    } finally {
+      await c.end();
     }
   });
 });

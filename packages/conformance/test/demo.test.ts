@@ -65,7 +65,15 @@ describe('pnpm demo', () => {
       assert.equal(run.code, 0, run.stdout + run.stderr);
       const statuses = [...run.stdout.matchAll(/^ {2}(\w+) +(\S+) +-> (\d{3})$/gm)].map((m) => `${m[1]} ${m[3]}`);
       assert.deepEqual(statuses, ['POST 201', 'PATCH 200', 'GET 200', 'DELETE 204', 'POST 401', 'GET 200']);
-      assert.match(run.stdout, /5 records in /);
+      // The read side: the five records queried back through the example's query API, the failure
+      // found by EMQX's filter, a read without the viewer token refused, and every read in the trail.
+      assert.match(run.stdout, /Read back through the query API \(GET \/admin\/audit\/records, newest first\): 5 records/);
+      assert.match(run.stdout, /\?operation_result=failure -> \/session 401 \(source=mallory\)/);
+      assert.match(run.stdout, /without the viewer token -> 401/);
+      const inFile = Number(/(\d+) records in \S+audit\.log/.exec(run.stdout)?.[1]);
+      assert.ok(inFile >= 8, `the file holds the 5 records and at least 3 reads of the trail, got ${inFile}`);
+      assert.match(run.stdout, /audit\.log\.view +failure source=-/, 'the refused read is on record');
+      assert.match(run.stdout, /The dashboard over these records[^\n]*\n\n {2}http:\/\/127\.0\.0\.1:\d+\/\?token=/);
       assert.doesNotMatch(run.stdout + run.stderr, /failed|Error/);
       assert.equal(await listening(exampleUrl(run.stdout)), false, 'the example server is gone');
     });

@@ -177,7 +177,7 @@ export class Auditor extends EventEmitter implements ContextOwner {
     const incoming = start.headers[this.requestIdHeader];
     const ctx = new AuditContext<Carrier>(this, start, binding, carrier, watching, isAcceptableRequestId(incoming) ? incoming : undefined);
     // Even for a request not watched yet: a handler may still ask for its record.
-    if (this.#recordsResponses || start.routeSetting !== undefined) ctx.wantsResponseBody = this.options.policy.mayRecordResponse(start.method, start.routeSetting, start.route === undefined ? undefined : normalizeTemplate(start.route));
+    if (this.#recordsResponses || start.routeSetting !== undefined) ctx.wantsResponseBody = this.options.policy.mayRecordResponse(start.method, start.routeSetting, start.route);
     if (!watching) return ctx;
     if (this.#strictChannels.length > 0) {
       const room = this.#strictChannels.map((c) => c.hasRoom());

@@ -60,7 +60,7 @@ export {
   type RouteLevel,
 } from './model/record.js';
 export { watchNodeResponse } from './capture/node-response.js';
-export { notMountedHandle } from './capture/not-mounted.js';
+export { notMountedHandle, notMountedStandIn, routesBeforeProblem, type NotMountedReporter, type RoutesBefore } from './capture/not-mounted.js';
 export { withControls, type AuditorControls } from './controls.js';
 export { AuditTransport } from './delivery/audit-transport.js';
 export { AuditEntry, type RecordHead, type RequestRecordHead } from './record/entry.js';

@@ -31,7 +31,7 @@ describe('sinks[i].select', () => {
     rejects({ select: { results: 'failure' } }, 'sinks[0].select.results', /not an auditkit option/, /did you mean sinks\[0\].select.result\?/);
     rejects({ select: {} }, 'sinks[0].select', /selects nothing/, /remove select/);
     rejects({ select: { operation: [] } }, 'sinks[0].select.operation', /non-empty array/, /\["a", "b"\]/);
-    rejects({ select: { operation: ['admin/**'] } }, 'sinks[0].select.operation[0]', /must start with "\/"/, /"\/admin\/\*\*"/);
+    rejects({ select: { operation: ['admin/**'] } }, 'sinks[0].select.operation[0]', /a route without its leading "\/"/, /"\/admin\/\*\*"/);
     rejects({ select: { from: [''] } }, 'sinks[0].select.from[0]', /non-empty string/, /use a string/);
     rejects({ select: 'failure' }, 'sinks[0].select', /must be an object/, /result: 'failure'/);
   });
@@ -79,6 +79,8 @@ describe('insertMembers keeps a line canonical', () => {
     ['{"m":1}', [['z', '0']], '{"m":1,"z":0}'],
     ['{}', [['a', '0'], ['b', '1']], '{"a":0,"b":1}'],
     ['{"A":1,"a":2}', [['B', '3'], ['_x', '4']], '{"A":1,"B":3,"_x":4,"a":2}'],
+    // Backslashes and escaped quotes inside values do not end a string early.
+    [JSON.stringify({ a: '\\', c: '"},"z":', e: ['\\"'] }), [['b', '2'], ['d', '3']], JSON.stringify({ a: '\\', b: 2, c: '"},"z":', d: 3, e: ['\\"'] })],
   ];
   for (const [line, members, expected] of cases) {
     it(`${line} + ${members.map(([n]) => n).join(',')}`, () => assert.equal(insertMembers(line, members), expected));
@@ -114,5 +116,21 @@ describe('levels of detail in the options', () => {
     assert.equal(auditor.options.policy.decide('POST', '/b', undefined).audit, false);
     assert.equal(auditor.options.policy.decide('POST', '/c', undefined).level, 'metadata');
     await auditor.close();
+  });
+});
+
+describe('the configuration summary', () => {
+  it("audit.start names each sink's selection and its field names, never the field values", async () => {
+    const summary = createAuditor({
+      lifecycle: true,
+      sinks: [{ transport: new AuditFileTransport({ path: join(dir, 'lifecycle2.log') }), select: { operation: ['/admin/**', 'audit.*'] }, fields: { environment: 'prod', api_secret: 's3cr3t-value' } }],
+    });
+    await summary.close();
+    const written = readFileSync(join(dir, 'lifecycle2.log'), 'utf8');
+    assert.ok(!written.includes('s3cr3t-value'), 'a field value is neither in the summary nor, unredacted, in any record');
+    const first = JSON.parse(written.split('\n')[0]!) as { event: string; lifecycle: { config: { sinks: Array<Record<string, unknown>> } } };
+    assert.equal(first.event, 'audit.start');
+    assert.deepEqual(first.lifecycle.config.sinks[0]!.select, { operation: ['/admin/**', 'audit.*'] });
+    assert.deepEqual(first.lifecycle.config.sinks[0]!.fields, ['api_secret', 'environment']);
   });
 });

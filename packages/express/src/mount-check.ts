@@ -1,5 +1,5 @@
 import express, { type Request } from 'express';
-import { notMountedHandle, type Auditor, type AuditHandle } from '@auditkit/core';
+import { notMountedStandIn, routesBeforeProblem, type Auditor, type RoutesBefore } from '@auditkit/core';
 
 /**
  * `app.use(audit())` placed after the routes (issue 11): those routes answer before the middleware
@@ -19,7 +19,7 @@ interface Layer {
 const FIX = 'mount app.use(audit()) before your routes and routers (before express.json() too, so malformed bodies are recorded)';
 
 /** Up to three of the routes under the layers before `until` ("POST /items"), and how many there are. */
-function routesBefore(stack: readonly Layer[], until: number): { count: number; names: string[] } {
+function routesBefore(stack: readonly Layer[], until: number): RoutesBefore {
   const found = { count: 0, names: [] as string[] };
   const walk = (layers: readonly Layer[], depth: number): void => {
     for (const layer of layers) {
@@ -48,49 +48,16 @@ export function checkMountOrder(req: Request, middleware: unknown, auditor: Audi
   const own = (stack as Layer[]).findIndex((layer) => layer.handle === middleware);
   // Mounted inside a router rather than on the app: the app's order says nothing about it.
   if (own === -1) return;
-  const { count, names } = routesBefore(stack as Layer[], own);
-  if (count === 0) return;
-  auditor.notMounted(
-    `audit() is mounted after ${count} route${count === 1 ? '' : 's'} (${names.join(', ')}${count > names.length ? ', ...' : ''}): their requests are not audited, and req.audit there records nothing. Fix: ${FIX}`,
-  );
+  const problem = routesBeforeProblem(routesBefore(stack as Layer[], own), 'req.audit', FIX);
+  if (problem !== undefined) auditor.notMounted(problem);
 }
 
-let reportTo: Auditor | undefined;
+const standIn = notMountedStandIn(
+  () => express.request as object,
+  `req.audit was used in a route that audit() did not see (mounted after that route, or under another path), so nothing was recorded. Fix: ${FIX}`,
+);
 
 /** The auditor a stand-in reports to: the one created last (an app normally has one). */
 export function standInReportsTo(auditor: Auditor): void {
-  reportTo = auditor;
-  installStandIn();
-}
-
-const standIn = notMountedHandle(() => {
-  const auditor = reportTo;
-  const problem = `req.audit was used in a route that audit() did not see (mounted after that route, or under another path), so nothing was recorded. Fix: ${FIX}`;
-  if (auditor && !auditor.closed) auditor.notMounted(problem);
-  else warnOnce(problem);
-});
-
-let warned = false;
-function warnOnce(problem: string): void {
-  if (warned) return;
-  warned = true;
-  process.emitWarning(`[auditkit] ${problem}`, { type: 'AuditkitWarning', code: 'AUDITKIT_NOT_MOUNTED' });
-}
-
-let installed = false;
-function installStandIn(): void {
-  if (installed) return;
-  installed = true;
-  const base = express.request as object;
-  if (Object.hasOwn(base, 'audit')) return;
-  Object.defineProperty(base, 'audit', {
-    configurable: true,
-    get(): AuditHandle {
-      return standIn;
-    },
-    // The middleware assigns the real handle: it becomes the request's own property.
-    set(this: object, handle: AuditHandle) {
-      Object.defineProperty(this, 'audit', { value: handle, writable: true, configurable: true, enumerable: true });
-    },
-  });
+  standIn.reportTo(auditor);
 }

@@ -1,5 +1,5 @@
 import Koa, { type Context } from 'koa';
-import { notMountedHandle, type Auditor, type AuditHandle } from '@auditkit/core';
+import { notMountedStandIn, routesBeforeProblem, type Auditor, type RoutesBefore } from '@auditkit/core';
 
 /**
  * `app.use(audit())` placed after the routers (issue 11): a matched route answers without calling
@@ -19,7 +19,7 @@ interface RouterLayer {
 const FIX = 'put app.use(audit()) before app.use(router.routes()) and before the body parser';
 
 /** The routes of the @koa/router dispatchers among `middleware` ("POST /items"), at most three named. */
-function routesIn(middleware: readonly unknown[]): { count: number; names: string[] } {
+function routesIn(middleware: readonly unknown[]): RoutesBefore {
   const found = { count: 0, names: [] as string[] };
   for (const fn of middleware) {
     const stack = (fn as { router?: { stack?: unknown } }).router?.stack;
@@ -42,51 +42,18 @@ export function checkMountOrder(ctx: Context, middleware: unknown, auditor: Audi
   const own = stack.indexOf(middleware);
   // Composed into another middleware (koa-compose, a router): the app's order says nothing about it.
   if (own === -1) return;
-  const { count, names } = routesIn(stack.slice(0, own));
-  if (count === 0) return;
-  auditor.notMounted(
-    `audit() is mounted after ${count} route${count === 1 ? '' : 's'} (${names.join(', ')}${count > names.length ? ', ...' : ''}): their requests are not audited, and ctx.audit there records nothing. Fix: ${FIX}`,
-  );
+  const problem = routesBeforeProblem(routesIn(stack.slice(0, own)), 'ctx.audit', FIX);
+  if (problem !== undefined) auditor.notMounted(problem);
 }
 
-let reportTo: Auditor | undefined;
+// Koa exports no handle on its base context; every app's context inherits from it, so one app,
+// created here and never started, shows where it is.
+const standIn = notMountedStandIn(
+  () => Object.getPrototypeOf(new Koa().context) as object,
+  `ctx.audit was used in a route that audit() did not see (mounted after that route's router), so nothing was recorded. Fix: ${FIX}`,
+);
 
 /** The auditor a stand-in reports to: the one created last (an app normally has one). */
 export function standInReportsTo(auditor: Auditor): void {
-  reportTo = auditor;
-  installStandIn();
-}
-
-const standIn = notMountedHandle(() => {
-  const auditor = reportTo;
-  const problem = `ctx.audit was used in a route that audit() did not see (mounted after that route's router), so nothing was recorded. Fix: ${FIX}`;
-  if (auditor && !auditor.closed) auditor.notMounted(problem);
-  else warnOnce(problem);
-});
-
-let warned = false;
-function warnOnce(problem: string): void {
-  if (warned) return;
-  warned = true;
-  process.emitWarning(`[auditkit] ${problem}`, { type: 'AuditkitWarning', code: 'AUDITKIT_NOT_MOUNTED' });
-}
-
-let installed = false;
-function installStandIn(): void {
-  if (installed) return;
-  installed = true;
-  // Koa exports no handle on its base context; every app's context inherits from it, so one app,
-  // created here and never started, shows where it is.
-  const base = Object.getPrototypeOf(new Koa().context) as object;
-  if (Object.hasOwn(base, 'audit')) return;
-  Object.defineProperty(base, 'audit', {
-    configurable: true,
-    get(): AuditHandle {
-      return standIn;
-    },
-    // The middleware assigns the real handle: it becomes the context's own property.
-    set(this: object, handle: AuditHandle) {
-      Object.defineProperty(this, 'audit', { value: handle, writable: true, configurable: true, enumerable: true });
-    },
-  });
+  standIn.reportTo(auditor);
 }

@@ -26,6 +26,12 @@ export interface PinoLogger {
   flush?(callback?: (err?: Error | null) => void): void;
 }
 
+/**
+ * A pino logger as some types describe it: Fastify's `FastifyBaseLogger` (the type of `app.log`)
+ * leaves out `isLevelEnabled`, though every pino logger has it; the sink checks for it when built.
+ */
+export type PinoBaseLogger = Omit<PinoLogger, 'isLevelEnabled'>;
+
 /** A pino destination (sonic-boom) or any writable stream of text. */
 export interface PinoDestination {
   write(chunk: string, callback?: (err?: Error | null) => void): boolean;
@@ -135,7 +141,7 @@ export class PinoTransport extends AuditTransport {
   readonly #destination: PinoDestination | undefined;
   readonly #key: string;
 
-  constructor(target: PinoLogger | PinoDestination, options: PinoSinkOptions = {}) {
+  constructor(target: PinoLogger | PinoBaseLogger | PinoDestination, options: PinoSinkOptions = {}) {
     super({});
     if (options === null || typeof options !== 'object') throw new AuditConfigError('AUDITKIT_INVALID_OPTION', `${OPTION} options`, 'must be an object', "use { key: 'audit' }");
     for (const k of Object.keys(options)) {
@@ -226,6 +232,6 @@ export class PinoTransport extends AuditTransport {
  * import { pinoSink } from '@auditkit/pino';
  * app.use(audit({ transports: [pinoSink(pino())] }));
  */
-export function pinoSink(target: PinoLogger | PinoDestination, options?: PinoSinkOptions): PinoTransport {
+export function pinoSink(target: PinoLogger | PinoBaseLogger | PinoDestination, options?: PinoSinkOptions): PinoTransport {
   return new PinoTransport(target, options);
 }

@@ -96,14 +96,16 @@ export function insertMembers(line: string, members: ReadonlyArray<readonly [str
   return out + line.slice(copied, close) + tail + line.slice(close);
 }
 
-/** The index just past the string starting at `i` (a `"`). */
+/** The index just past the string starting at `i` (a `"`): jumps from quote to quote, skipping escaped ones. */
 function skipString(s: string, i: number): number {
-  let j = i + 1;
+  let from = i + 1;
   for (;;) {
-    const c = s.charCodeAt(j);
-    if (c === 0x5c) j += 2;
-    else if (c === 0x22 || Number.isNaN(c)) return j + 1;
-    else j++;
+    const quote = s.indexOf('"', from);
+    if (quote === -1) return s.length;
+    let backslashes = 0;
+    while (s.charCodeAt(quote - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return quote + 1;
+    from = quote + 1;
   }
 }
 

@@ -26,7 +26,7 @@ export interface SinkSelect {
   from?: string | readonly string[];
   /** Event names, or globs where `*` is any run of characters: `request`, `user.*`, `audit.*`. */
   event?: string | readonly string[];
-  /** Route templates or globs over `operation_id`, as in `routes`: `/admin/**`, `/users/:id`. */
+  /** `operation_id`: route templates or globs as in `routes` (`/admin/**`, `/users/:id`), or, for events and commands, names with `*` (`invoice.*`). */
   operation?: string | readonly string[];
 }
 
@@ -94,6 +94,13 @@ function listAt(obj: Obj, key: string, option: string): string[] | undefined {
   return [...(list as string[])];
 }
 
+/** Names (events, operations that are not routes): exact, or `*` for any run of characters (`user.*`). */
+function nameTest(list: readonly string[]): Test {
+  const exact = new Set(list.filter((e) => !isGlob(e)));
+  const globs = list.filter(isGlob).map((e) => globToRegExp(e.replace(/\*+/g, '**')));
+  return (v) => exact.has(v) || globs.some((g) => g.test(v));
+}
+
 function testFor(key: (typeof KEYS)[number], list: string[], option: string): Test {
   if (key === 'level') {
     for (const l of list) {
@@ -110,20 +117,18 @@ function testFor(key: (typeof KEYS)[number], list: string[], option: string): Te
     for (const r of list) if (!RESULTS.includes(r as ResultName)) fail(option, `has ${describe(r)}, which is not a result`, "use 'success', 'failure' or 'attempt'");
   }
   if (key === 'operation') {
-    const patterns = list.map((p, i) => {
-      if (!p.startsWith('/') && !p.startsWith('*') && p !== '<unmatched>') {
-        fail(`${option}[${i}]`, `must start with "/" (a route template) or "*" (a glob), got ${describe(p)}`, 'write it as the route is declared, e.g. "/admin/**"');
+    // Route templates and globs as in `routes`; an event's or a command's operation_id (`user.created`) as `event` reads names.
+    const tests = list.map((p, i): Test => {
+      if (p.startsWith('/') || p.startsWith('**')) {
+        const pattern = compilePattern(p);
+        return (t) => pattern.matches(t);
       }
-      return p === '<unmatched>' ? { matches: (t: string) => t === p } : compilePattern(p);
+      if (p.includes('/')) fail(`${option}[${i}]`, `looks like a route without its leading "/": ${describe(p)}`, 'write it as the route is declared, e.g. "/admin/**"');
+      return nameTest([p]);
     });
-    return (v) => patterns.some((p) => p.matches(v));
+    return (v) => tests.some((t) => t(v));
   }
-  if (key === 'event') {
-    // Event names have no path segments: `*` is any run of characters (`user.*`, `audit.*`).
-    const exact = new Set(list.filter((e) => !isGlob(e)));
-    const globs = list.filter(isGlob).map((e) => globToRegExp(e.replace(/\*+/g, '**')));
-    return (v) => exact.has(v) || globs.some((g) => g.test(v));
-  }
+  if (key === 'event') return nameTest(list);
   const allowed = new Set(list);
   return (v) => allowed.has(v);
 }

@@ -1,5 +1,5 @@
 import type { RouteAuditSetting } from '../capture/facts.js';
-import { compilePattern, type CompiledPattern } from './route-pattern.js';
+import { compilePattern, normalizeTemplate, type CompiledPattern } from './route-pattern.js';
 import { UNMATCHED_ROUTE, type DetailLevel, type RouteLevel } from '../model/record.js';
 
 /**
@@ -116,7 +116,7 @@ export class Policy {
    * what it sends only when this says so.
    */
   mayRecordResponse(method: string, routeSetting: RouteAuditSetting | undefined, operationId: string | undefined): boolean {
-    if (operationId !== undefined) return this.decide(method, operationId, routeSetting).level === 'request-response';
+    if (operationId !== undefined) return this.decide(method, normalizeTemplate(operationId), routeSetting).level === 'request-response';
     const own = typeof routeSetting === 'object' ? routeSetting.level : undefined;
     if (own !== undefined) return own === 'request-response';
     return this.#responseMethods === 'all' || this.#responseMethods.has(method);

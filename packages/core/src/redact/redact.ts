@@ -52,9 +52,9 @@ export interface RedactionRules {
   readonly maskJson: string;
   readonly hmacKey: string | Buffer | undefined;
   readonly maxDepth: number;
-  /** Keywords longer than three characters match anywhere in the flattened key. */
+  /** Keywords longer than four characters match anywhere in the flattened key. */
   readonly longKeywords: readonly KeywordRule[];
-  /** Keywords of three characters or fewer (ssn, cvv, pin) match only a whole word of the key. */
+  /** Keywords of four characters or fewer (ssn, pin, pass, iban) match only a whole word of the key. */
   readonly shortKeywords: readonly KeywordRule[];
   readonly paths: ReadonlyMap<RedactRoot, PathNode>;
   /*
