@@ -69,7 +69,7 @@ describe("Fastify: a route's config.audit.level", () => {
       () => app.post('/x', { config: { audit: { level: 'full' as never } } }, async () => ({})),
       (err: unknown) => {
         assert.ok(err instanceof AuditConfigError);
-        assert.equal(err.option, 'route /x config.audit.level');
+        assert.equal(err.option, 'route "POST /x" config.audit.level');
         assert.match(err.message, /must be a level of detail, got "full". Fix: use one of 'none', 'metadata', 'request', 'request-response'/);
         return true;
       },
