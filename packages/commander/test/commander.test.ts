@@ -197,9 +197,10 @@ describe('@auditkit/commander: a real CLI in a child process', () => {
       assert.ok(!ran.text.includes('hunter2'), args.join(' '));
       assert.equal(((commandRecord(ran).cli as Record<string, unknown>).options as Record<string, unknown>).password, '******');
     }
-    const created = cli(['users', 'create', 'a@x.io', 'positional-secret', '--note', 'my pin is 1234', '--role', 'admin'], { ACME_API_TOKEN: 'tok_live_abc' });
+    const created = cli(['users', 'create', 'a@x.io', 'positional-secret', '--note', 'my pin is pin-7Qx4z', '--role', 'admin'], { ACME_API_TOKEN: 'tok_live_abc' });
     assert.equal(created.status, 0, created.stderr);
-    for (const secret of ['positional-secret', 'tok_live_abc', '1234']) assert.ok(!created.text.includes(secret), secret);
+    // A distinctive secret: a short one such as '1234' also occurs by chance in an id or a timestamp of the record.
+    for (const secret of ['positional-secret', 'tok_live_abc', 'pin-7Qx4z']) assert.ok(!created.text.includes(secret), secret);
     const c = commandRecord(created).cli as Record<string, Record<string, unknown>>;
     // Declared safe, but named like a secret (password), from the environment (apiToken) or undeclared (note): masked.
     assert.deepEqual(c.args, { email: 'a@x.io', password: '******' });
