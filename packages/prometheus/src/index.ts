@@ -26,7 +26,7 @@ const SINK_COUNTERS = [
   ['records_accepted_total', 'Records a sink took into its queue or spool.', 'accepted'],
   ['records_written_total', 'Records a sink confirmed written.', 'written'],
   ['records_dropped_total', 'Records a sink turned away: queue or spool full, oversize, or closed.', 'dropped'],
-  ['records_failed_total', 'Records given up after acceptance (undelivered at a close deadline, no spool).', 'failed'],
+  ['records_failed_total', 'Records given up after acceptance: still in memory when close() gave up with no spool (or no room or a failing disk in it), or a spooled line that is not a record (docs/delivery.md).', 'failed'],
   ['records_skipped_total', "Records the sink's select does not take: never offered to it.", 'skipped'],
   ['write_errors_total', 'Failed write attempts; each is retried.', 'errors'],
 ] as const;
