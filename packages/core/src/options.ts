@@ -5,7 +5,7 @@ import { resolveAuth } from './auth/options.js';
 import type { AuditFacts } from './capture/facts.js';
 import { resolveRequestIdHeader, resolveTrustProxy } from './capture/options.js';
 import type { SourceIpResolver, TrustProxy } from './capture/source-ip.js';
-import type { AuditFileOptions } from './delivery/file-transport.js';
+import type { AuditFileOptions } from './delivery/file-options.js';
 import {
   DEFAULT_QUEUE,
   DEFAULT_SPOOL,

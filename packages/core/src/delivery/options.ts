@@ -1,7 +1,8 @@
 import { dirname } from 'node:path';
 import winston from 'winston';
 import type TransportStream from 'winston-transport';
-import { AuditFileTransport, DEFAULT_AUDIT_FILE, type AuditFileOptions } from './file-transport.js';
+import { DEFAULT_AUDIT_FILE, type AuditFileOptions } from './file-options.js';
+import { AuditFileTransport } from './file-transport.js';
 import { levelNamesFor } from './winston-targets.js';
 import { loggerLevelProblem, transportLevelProblem } from './winston-levels.js';
 import type { SinkMode } from './channel.js';
