@@ -17,13 +17,12 @@ export { ConsoleSession, SESSION_END, SESSION_START, STATEMENT, type ConsoleSess
 export { auditRepl, type AuditReplOptions, type ReplSession } from './launch/repl.js';
 export type { AdapterBinding, AuditFacts, CompletionFacts, ResponseFacts, RouteAuditSetting, StartFacts } from './capture/facts.js';
 export { responseFacts } from './capture/facts.js';
-export type {
-  AuditOptions,
-  LimitOptions,
-  QueueOptions,
-  RedactOptions,
-} from './options.js';
-export { DEFAULT_HIGH_FREQUENCY_ROUTES, DEFAULT_REDACT_KEYS, DEFAULT_SKIP_METHODS } from './options.js';
+export type { AuditOptions } from './options.js';
+export type { LimitOptions } from './record/options.js';
+export type { QueueOptions } from './delivery/options.js';
+export type { RedactOptions } from './redact/options.js';
+export { DEFAULT_HIGH_FREQUENCY_ROUTES, DEFAULT_SKIP_METHODS } from './policy/options.js';
+export { DEFAULT_REDACT_KEYS } from './redact/names.js';
 export { DEFAULT_MASKED_HEADERS } from './record/headers.js';
 export type { AuthOptions, ApiKeyOptions, SessionOptions } from './auth/auth.js';
 export type { JwtOptions, JwtVerifyOptions } from './auth/jwt.js';
@@ -64,14 +63,16 @@ export { notMountedHandle, notMountedStandIn, routesBeforeProblem, type NotMount
 export { withControls, type AuditorControls } from './controls.js';
 export { AuditTransport } from './delivery/audit-transport.js';
 export { AuditEntry, type RecordHead, type RequestRecordHead } from './record/entry.js';
-export { AuditFileTransport, DEFAULT_AUDIT_FILE, type AuditFileOptions } from './delivery/file-transport.js';
+export { AuditFileTransport } from './delivery/file-transport.js';
+export { DEFAULT_AUDIT_FILE, type AuditFileOptions } from './delivery/file-options.js';
 export { AuditConfigError, AuditError, AuditFault, ERROR_CODES, type AuditErrorCode } from './shared/errors.js';
 export { hmacValue } from './shared/hmac.js';
 export { Spool, type SpoolOptions } from './delivery/spool.js';
 export type { SinkMode, DropReason } from './delivery/channel.js';
-export type { SinkOptions, SpoolSettings, ResolvedOptions } from './options.js';
+export type { SinkOptions, SpoolSettings } from './delivery/options.js';
+export type { ResolvedOptions } from './options.js';
 export type { CloseOptions } from './auditor.js';
-export { parseSize } from './delivery/file-transport.js';
+export { parseSize } from './delivery/file-options.js';
 /** Option checks for transport authors: each throws an AuditConfigError naming the option and the fix. */
 export { booleanAt, describe as describeValue, fail as failOption, integerAt, isPlainObject, objectAt, onlyKeys, stringAt, stringListAt } from './shared/validate.js';
 export { closeOnSignals, type Closable, type ShutdownOptions } from './launch/shutdown.js';
@@ -80,4 +81,4 @@ export type { AnchorSummary } from './integrity/verify-anchors.js';
 export { loadSigningKey, loadVerifyingKey, type PrivateKeySource, type PublicKeySource, type SigningKey, type VerifyingKey } from './integrity/signing-key.js';
 export { canonicalJson } from './shared/canonical.js';
 export { CHAIN_START_EVENT, CHECKPOINT_EVENT, GENESIS, linkHash, type ChainBreak, type CheckpointPayload, type CheckpointReason, type WrittenCheckpoint } from './integrity/chain.js';
-export type { ChainOptions } from './delivery/file-transport.js';
+export type { ChainOptions } from './delivery/file-options.js';

@@ -1,7 +1,6 @@
 import { canonicalJson } from '../shared/canonical.js';
 import { jsonPatch } from './json-patch.js';
-import type { ResolvedOptions } from '../options.js';
-import { redactJson, TRUNCATED_KEY } from '../redact/redact.js';
+import { redactJson, TRUNCATED_KEY, type RedactionRules } from '../redact/redact.js';
 
 /**
  * "What changed" (Mattermost's prior and resulting state): a record's `change` object holds the state
@@ -34,7 +33,16 @@ export function isChangeInput(value: unknown): value is ChangeInput {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && ('before' in value || 'after' in value);
 }
 
-export function recordChange(opts: ResolvedOptions, change: ChangeInput): RecordedChange {
+/**
+ * What a change reads of the resolved options. Declared here, not taken from record/options.ts: the
+ * record stage sits above this one (its settings satisfy this shape).
+ */
+export interface ChangeSettings {
+  readonly redaction: RedactionRules;
+  readonly limits: { readonly metaBytes: number; readonly recordBytes: number };
+}
+
+export function recordChange(opts: ChangeSettings, change: ChangeInput): RecordedChange {
   const rules = opts.redaction;
   const cap = opts.limits.metaBytes;
   const whole = opts.limits.recordBytes;

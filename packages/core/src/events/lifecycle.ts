@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../shared/canonical.js';
 import type { EventRecordInput } from '../record/event-record.js';
-import type { AuditOptions, ResolvedOptions } from '../options.js';
+import type { QueueOptions } from '../delivery/options.js';
+import type { RecordSettings } from '../record/options.js';
 import type { JsonObject, JsonValue } from '../model/record.js';
 
 /**
@@ -27,7 +28,13 @@ export interface SinkSummary {
   fields?: readonly string[];
 }
 
-export function configSummary(raw: AuditOptions | undefined, opts: ResolvedOptions, sinks: readonly SinkSummary[]): JsonObject {
+/** What the summary reads of the resolved options; `raw` is the options as given (AuditOptions). */
+export interface SummarisedOptions extends RecordSettings {
+  readonly success: 'all' | 'any';
+  readonly queue: Required<QueueOptions>;
+}
+
+export function configSummary(raw: object | undefined, opts: SummarisedOptions, sinks: readonly SinkSummary[]): JsonObject {
   const input = (raw ?? {}) as Record<string, unknown>;
   const redact = (input.redact ?? {}) as Record<string, unknown>;
   const auth = (input.auth ?? {}) as Record<string, Record<string, unknown> | undefined>;

@@ -2,7 +2,7 @@ import { recordChange, type ChangeInput } from '../change/change.js';
 import { nowMicros } from '../shared/clock.js';
 import { AuditEntry } from './entry.js';
 import { uuidv7 } from '../shared/ids.js';
-import type { ResolvedOptions } from '../options.js';
+import type { RecordSettings } from './options.js';
 import { jsonString, redactJson, safeSource } from '../redact/redact.js';
 import { OversizeRecord, targetJson } from './record-builder.js';
 import type { AuditLevel, AuditTarget, EventResult, RecordBase } from '../model/record.js';
@@ -71,7 +71,7 @@ export function operationTypeOf(name: string): string {
   return first.length > 0 ? first : name;
 }
 
-export function buildEventEntry(opts: ResolvedOptions, input: EventRecordInput): AuditEntry | OversizeRecord {
+export function buildEventEntry(opts: RecordSettings, input: EventRecordInput): AuditEntry | OversizeRecord {
   const rules = opts.redaction;
   // An operator name that is really a credential is fingerprinted, in the line and in the head (syslog's structured data).
   const source = input.source === null ? null : safeSource(rules, input.source.slice(0, 256));

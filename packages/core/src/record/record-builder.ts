@@ -8,7 +8,7 @@ import { AuditEntry, type RecordHead, type RequestRecordHead } from './entry.js'
 import type { CompletionFacts } from '../capture/facts.js';
 import { recordHeaders } from './headers.js';
 import { uuidv7 } from '../shared/ids.js';
-import type { ResolvedOptions } from '../options.js';
+import type { RecordSettings } from './options.js';
 import { jsonString, redactJson, safeSource, scrubbed, STRING_CUT, type RedactedJson, type RedactionRules } from '../redact/redact.js';
 import { REQUEST_EVENT, type AuditTarget, type BodyRecorded, type DetailLevel, type OperationResult } from '../model/record.js';
 
@@ -84,7 +84,7 @@ interface Shared {
   tail: string;
 }
 
-export function buildEntries(opts: ResolvedOptions, input: RecordInput): Array<AuditEntry | OversizeRecord> {
+export function buildEntries(opts: RecordSettings, input: RecordInput): Array<AuditEntry | OversizeRecord> {
   const { ctx, facts, auth } = input;
   const headers = ctx.start.headers;
   const rules = rulesFor(opts, input.operationId, ctx.start.method);
@@ -212,13 +212,13 @@ function userAgentOf(raw: string | undefined, cap: number, rules: RedactionRules
 }
 
 /** The rules for this route: the first `redact.routes` rule that matches, else the rules for every route. */
-function rulesFor(opts: ResolvedOptions, operationId: string, method: string): RedactionRules {
+function rulesFor(opts: RecordSettings, operationId: string, method: string): RedactionRules {
   for (const r of opts.routeRedaction) if (r.matches(operationId, method)) return r.rules;
   return opts.redaction;
 }
 
 /** The target as JSON: its id, name and type as strings, redacted like everything else. */
-export function targetJson(target: AuditTarget, opts: ResolvedOptions): string {
+export function targetJson(target: AuditTarget, opts: RecordSettings): string {
   const fields: Record<string, string> = {};
   for (const k of ['id', 'name', 'type'] as const) {
     const v: unknown = target[k];
