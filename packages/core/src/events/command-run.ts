@@ -6,7 +6,7 @@ import { maskArguments, type CommandDeclaration, type CommandFacts } from './com
 import { errorCodeOf, type EventRecordInput } from '../record/event-record.js';
 import { hostOperator, type HostOperator } from './host-operator.js';
 import { uuidv7 } from '../shared/ids.js';
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedRedaction } from '../redact/options.js';
 import type { AuditTarget } from '../model/record.js';
 
 /**
@@ -72,7 +72,8 @@ export function processExitCode(): number {
 
 export class CommandRun implements CommandAudit {
   readonly runId = uuidv7();
-  readonly #opts: ResolvedOptions;
+  /** A run reads only the redaction rules of the auditor's resolved options (which it may be given whole). */
+  readonly #opts: Pick<ResolvedRedaction, 'redaction'>;
   readonly #facts: () => CommandFacts;
   readonly #declaration: CommandDeclaration | undefined | ((facts: CommandFacts) => CommandDeclaration | undefined);
   readonly #deps: RunDeps;
@@ -95,7 +96,7 @@ export class CommandRun implements CommandAudit {
    * @param declaration which values are safe, or a function that gives it for the parsed command
    */
   constructor(
-    opts: ResolvedOptions,
+    opts: Pick<ResolvedRedaction, 'redaction'>,
     facts: CommandFacts | (() => CommandFacts),
     declaration: CommandDeclaration | undefined | ((facts: CommandFacts) => CommandDeclaration | undefined),
     deps: RunDeps,

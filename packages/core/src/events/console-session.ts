@@ -4,7 +4,7 @@ import type { RunDeps } from './command-run.js';
 import { errorCodeOf, type EventRecordInput } from '../record/event-record.js';
 import { hostOperator, type HostOperator } from './host-operator.js';
 import { uuidv7 } from '../shared/ids.js';
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedRedaction } from '../redact/options.js';
 import type { EventResult } from '../model/record.js';
 import { maskStatement } from '../redact/statement-mask.js';
 
@@ -41,7 +41,8 @@ export const STATEMENT = 'console.statement';
 
 export class ConsoleSession {
   readonly id = uuidv7();
-  readonly #opts: ResolvedOptions;
+  /** A run reads only the redaction rules of the auditor's resolved options (which it may be given whole). */
+  readonly #opts: Pick<ResolvedRedaction, 'redaction'>;
   readonly #deps: RunDeps;
   readonly #from: string;
   readonly #reason: string | null;
@@ -53,7 +54,7 @@ export class ConsoleSession {
   #closed = false;
   readonly #onExit = (code: number): void => this.#exiting(code);
 
-  constructor(opts: ResolvedOptions, deps: RunDeps, options: ConsoleSessionOptions = {}) {
+  constructor(opts: Pick<ResolvedRedaction, 'redaction'>, deps: RunDeps, options: ConsoleSessionOptions = {}) {
     this.#opts = opts;
     this.#deps = deps;
     this.#from = typeof options.from === 'string' && options.from.length > 0 ? options.from : 'console';
