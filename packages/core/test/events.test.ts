@@ -310,7 +310,7 @@ describe('the trail’s own lifecycle', () => {
     assert.deepEqual(records.map((r) => r.event), ['audit.start', 'app.ready', 'audit.close']);
     const start = records[0]!.lifecycle as { config: Record<string, unknown>; config_digest: string };
     // The 24 default keywords count 23 rules (api_key and apikey are one), plus iban; 7 default headers.
-    assert.deepEqual(start.config.redaction, { defaults: true, headers: 15, hmac: true, keywords: 52, mode: 'hmac', paths: 1 });
+    assert.deepEqual(start.config.redaction, { defaults: true, detectors: true, headers: 15, hmac: true, keywords: 52, mode: 'hmac', paths: 1, routes: 0 });
     assert.deepEqual(start.config.auth, { api_key: false, api_key_resolver: false, jwt: true, jwt_verified: true, session: false });
     assert.deepEqual(start.config.sinks, [{ chained: false, mode: 'async', name: `file:${file}`, spool: false }]);
     assert.match(start.config_digest, /^[0-9a-f]{64}$/);
@@ -329,6 +329,10 @@ describe('the trail’s own lifecycle', () => {
     assert.notEqual(digestOf(other.file), digestOf(again.file));
     // Only the file path differs between the first two, and the path is part of the summary.
     assert.notEqual(digestOf(again.file), start.config_digest);
+    // Value detectors switched off say so in the summary (so the digest of a node running blind differs).
+    const blind = setup({ ...options, redact: { ...options.redact, detectors: false } });
+    await blind.auditor.close();
+    assert.equal((read(blind.file)[0]!.lifecycle as { config: { redaction: { detectors: boolean } } }).config.redaction.detectors, false);
   });
 
   it('pausing and resuming write one record each, naming who, and the resume counts what was not recorded', async () => {

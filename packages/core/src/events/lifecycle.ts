@@ -48,6 +48,10 @@ export function configSummary(raw: object | undefined, opts: SummarisedOptions, 
       mode: typeof redact.mode === 'string' ? redact.mode : 'mask',
       keywords: rules.longKeywords.length + rules.shortKeywords.length,
       paths: count(redact.paths),
+      // Switching the value detectors off, or adding per-route rules, changes what a record may hold:
+      // the digest must change with them.
+      detectors: typeof redact.detectors === 'boolean' ? redact.detectors : redact.defaults !== false,
+      routes: count(redact.routes),
       headers: opts.maskedHeaders.size,
       hmac: rules.hmacKey !== undefined,
     },
