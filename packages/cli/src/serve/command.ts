@@ -26,8 +26,9 @@ export async function serveCommand(operands: readonly string[], flags: ServeFlag
   if (host !== '127.0.0.1' && host !== '::1' && host !== 'localhost') {
     io.err.write(`auditkit serve: listening on ${host}, not only this machine: anyone who can reach it and holds the token reads the trail\n`);
   }
-  io.out.write(`Audit dashboard: ${running.url}\n(the token is in the address; every read is recorded in the store; Ctrl+C stops)\n`);
-  await new Promise<void>((resolve) => {
+  // Listening before the address is printed: whoever reads it may stop the server at once, and a
+  // SIGTERM that arrives before its listener ends the process without closing (Node's default).
+  const stopped = new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -36,6 +37,8 @@ export async function serveCommand(operands: readonly string[], flags: ServeFlag
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  io.out.write(`Audit dashboard: ${running.url}\n(the token is in the address; every read is recorded in the store; Ctrl+C stops)\n`);
+  await stopped;
   await running.close();
   return { exitCode: 0 };
 }
