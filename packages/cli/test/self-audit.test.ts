@@ -22,7 +22,7 @@ const bin = fileURLToPath(new URL('../bin/auditkit.mjs', import.meta.url));
 const PG_URL = process.env.AUDITKIT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const dir = (): string => mkdtempSync(join(tmpdir(), 'auditkit-cli-self-'));
 
-type Rec = Record<string, unknown> & { cli: Record<string, unknown> };
+type Rec = Record<string, unknown> & { cli: Record<string, unknown> & { options: Record<string, unknown> } };
 
 interface Ran {
   status: number | null;
