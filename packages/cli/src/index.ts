@@ -1,10 +1,11 @@
-import { parseArgs } from 'node:util';
-import { verifyAuditLog, type VerifyReport } from '@auditkit/core';
-import { keygen } from './keygen.js';
-import { formatReport } from './report.js';
-import { importCommand } from './store/import.js';
-import { reconcileCommand } from './store/reconcile.js';
-import { serveCommand } from './serve/command.js';
+import { CommanderError } from 'commander';
+import { auditCommander } from '@auditkit/commander';
+import { CommandFailed } from './audit/outcome.js';
+import { openCliTrail } from './audit/cli-trail.js';
+import { CLI_COMMANDS, cliProgram } from './program.js';
+import { maskUrlsIn } from './store/store-argument.js';
+import type { Streams } from './streams.js';
+import { USAGE, USAGES } from './usage.js';
 
 /**
  * `auditkit verify <files or dirs> --key public.jwk [--anchors <file>]... [--json] [--require-signed]`
@@ -14,97 +15,51 @@ import { serveCommand } from './serve/command.js';
  *
  * Exit codes: 0 intact (warnings allowed), 1 problems found, 2 usage or input errors. Made for cron:
  * alert on a non-zero exit.
+ *
+ * Every run leaves one `cli.command` record in the CLI's own audit file (src/audit/cli-trail.ts):
+ * the tools of the trail are audited too.
  */
 
-export { keygen, type KeygenResult } from './keygen.js';
-export { formatReport } from './report.js';
+export { keygen, type KeygenResult } from './keygen/keygen.js';
+export { formatReport } from './verify/report.js';
 export { verifyAuditLog } from '@auditkit/core';
 export { serve, type RunningServer, type ServeOptions } from './serve/serve.js';
 
-const VERIFY_USAGE = `  auditkit verify <files or directories...> --key <public.jwk> [--anchors <file>]... [--json] [--require-signed]
-      Checks hash chains and signed checkpoints of auditkit audit files (.log and .log.gz).
-      --anchors: a copy of the checkpoints kept elsewhere (e.g. rsyslog's file); each must be in the files.
-      Exit 0 when intact, 1 when anything was tampered with or damaged (or nothing is chained), 2 on usage errors.
-`;
-const KEYGEN_USAGE = `  auditkit keygen [--out <dir>] [--name audit-signing] [--alg ed25519|es256] [--force]
-      Writes <name>.key (private, PKCS#8 PEM, 0600) and <name>.pub.jwk (public JWK).
-`;
-const IMPORT_USAGE = `  auditkit import <files or directories...> --store <sqlite:file | postgres://…> [--max-age-days 92|none] [--json]
-      Loads audit files (.log, .jsonl, .gz; chained or not) into a store. Importing twice changes nothing.
-`;
-const RECONCILE_USAGE = `  auditkit reconcile <files or directories...> --store <url> [--max-age-days 92|none] [--max-records N|none] [--all-nodes] [--json]
-      Lists record ids in the files but not the store, and the reverse, within the store's retention window.
-      Exit 0 when they agree, 1 on any difference.
-  auditkit serve --store <url> [--host 127.0.0.1] [--port 0]
-      The audit dashboard and query API over a store, on this machine only by default, guarded by a
-      random token printed in its address. Every read is recorded in the store.
-`;
-const USAGES: Record<string, string> = { verify: VERIFY_USAGE, keygen: KEYGEN_USAGE, import: IMPORT_USAGE, reconcile: RECONCILE_USAGE };
-const USAGE = `usage:\n${Object.values(USAGES).join('')}  auditkit --version\n`;
-
-interface Streams {
-  out: { write(s: string): unknown };
-  err: { write(s: string): unknown };
-}
-
 /** `version` is the package's, read by the bin script (the library has no path to its package.json in both builds). */
 export async function main(argv: string[], io: Streams, version?: string): Promise<number> {
-  const [command, ...rest] = argv;
+  const [command] = argv;
+  // Neither is a run of a command: nothing to record, nothing to open.
   if (command === '--version' || command === '-v' || command === 'version') {
     io.out.write(`${version ?? 'unknown'}\n`);
     return 0;
   }
-  const usage = command === undefined ? undefined : USAGES[command];
-  if (usage && (rest.includes('--help') || rest.includes('-h'))) {
-    io.out.write(`usage:\n${usage}`);
-    return 0;
+  if (command === undefined) {
+    io.err.write(`auditkit: unknown command (none)\n${USAGE}`);
+    return 2;
   }
+  const trail = openCliTrail(io);
+  const program = cliProgram(io);
+  if (trail.auditor) auditCommander(program, { auditor: trail.auditor, commands: CLI_COMMANDS, closeAuditor: false });
   try {
-    if (command === 'verify') return await verify(rest, io);
-    if (command === 'keygen') return await generate(rest, io);
-    if (command === 'import') return await importCommand(rest, io);
-    if (command === 'reconcile') return await reconcileCommand(rest, io);
-    if (command === 'serve') return await serveCommand(rest, io);
-    if (command === '--help' || command === '-h' || command === 'help') {
-      io.out.write(USAGE);
-      return 0;
-    }
-    io.err.write(`auditkit: unknown command ${command === undefined ? '(none)' : JSON.stringify(command)}\n${USAGE}`);
-    return 2;
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
   } catch (err) {
-    io.err.write(`auditkit ${command}: ${(err as Error).message}\n`);
-    return 2;
+    return failed(err, command, io);
+  } finally {
+    await trail.close();
   }
 }
 
-async function verify(args: string[], io: Streams): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { key: { type: 'string' }, anchors: { type: 'string', multiple: true }, json: { type: 'boolean' }, 'require-signed': { type: 'boolean' } },
-  });
-  if (positionals.length === 0) throw new Error('give the audit files or directories to verify');
-  const report: VerifyReport = await verifyAuditLog(positionals, {
-    key: values.key === undefined ? undefined : { file: values.key },
-    requireSigned: values['require-signed'] === true,
-    ...(values.anchors ? { anchors: values.anchors } : {}),
-  });
-  io.out.write(values.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
-  return report.ok ? 0 : 1;
-}
-
-async function generate(args: string[], io: Streams): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { out: { type: 'string' }, name: { type: 'string' }, alg: { type: 'string' }, force: { type: 'boolean' } },
-  });
-  const alg = (values.alg ?? 'ed25519').toLowerCase();
-  if (alg !== 'ed25519' && alg !== 'es256') throw new Error('--alg must be ed25519 or es256');
-  const result = await keygen({ out: values.out ?? '.', name: values.name ?? 'audit-signing', alg, force: values.force === true });
-  io.out.write(
-    `private key: ${result.privateKeyFile} (keep it secret: file: { chain: { key: { file } } })\n` +
-      `public key:  ${result.publicKeyFile} (give it to verifiers: auditkit verify --key)\n` +
-      `kid: ${result.kid} (${result.alg})\n`,
-  );
-  return 0;
+/** The exit code of a run that did not return, and the message it prints (never a password). */
+function failed(err: unknown, command: string, io: Streams): number {
+  // Its report is written: exit 1 says problems were found.
+  if (err instanceof CommandFailed) return 1;
+  if (err instanceof CommanderError && (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version')) return err.exitCode;
+  if (!Object.hasOwn(USAGES, command) && command !== '--help' && command !== '-h' && command !== 'help') {
+    io.err.write(`auditkit: unknown command ${maskUrlsIn(JSON.stringify(command))}\n${USAGE}`);
+    return 2;
+  }
+  const message = err instanceof Error ? err.message.replace(/^error: /, '') : String(err);
+  io.err.write(`auditkit ${command}: ${maskUrlsIn(message)}\n`);
+  return 2;
 }

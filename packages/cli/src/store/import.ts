@@ -1,11 +1,14 @@
-import { parseArgs } from 'node:util';
 import { DAY_MICROS } from '@auditkit/store';
+import { OUTCOME_CODES, type CommandOutcome } from '../audit/outcome.js';
+import type { Streams } from '../streams.js';
+import type { StoreArgument } from './store-argument.js';
 import { openStoreUrl } from './store-url.js';
 import { readTrail, type TrailProblem } from './trail-reader.js';
 
-interface Streams {
-  out: { write(s: string): unknown };
-  err: { write(s: string): unknown };
+export interface ImportFlags {
+  store?: StoreArgument;
+  maxAgeDays?: string;
+  json?: boolean;
 }
 
 const BATCH = 1000;
@@ -18,12 +21,11 @@ const BATCH = 1000;
  * the store's age limit are not loaded (retention would delete them). Exit 0 when every line was a
  * record, 1 when some could not be read (they are listed), 2 on usage errors.
  */
-export async function importCommand(args: string[], io: Streams): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { store: { type: 'string' }, 'max-age-days': { type: 'string' }, json: { type: 'boolean' } } });
-  if (positionals.length === 0) throw new Error('give the audit files or directories to import');
-  if (!values.store) throw new Error('--store is required: sqlite:./audit.db or postgres://user@host/db');
-  const maxAgeDays = ageFlag(values['max-age-days']);
-  const store = await openStoreUrl(values.store);
+export async function importCommand(paths: readonly string[], flags: ImportFlags, io: Streams): Promise<CommandOutcome> {
+  if (paths.length === 0) throw new Error('give the audit files or directories to import');
+  if (!flags.store?.url) throw new Error('--store is required: sqlite:./audit.db or postgres://user@host/db');
+  const maxAgeDays = ageFlag(flags.maxAgeDays);
+  const store = await openStoreUrl(flags.store.url);
   const problems: TrailProblem[] = [];
   const totals = { read: 0, inserted: 0, duplicates: 0, expired: 0, rejected: 0 };
   const cutoff = maxAgeDays === null ? null : Date.now() * 1000 - maxAgeDays * DAY_MICROS;
@@ -37,7 +39,7 @@ export async function importCommand(args: string[], io: Streams): Promise<number
       totals.rejected += r.rejected.length;
       batch = [];
     };
-    for await (const record of readTrail(positionals, problems)) {
+    for await (const record of readTrail(paths, problems)) {
       totals.read++;
       if (cutoff !== null && record.time < cutoff) {
         totals.expired++;
@@ -50,7 +52,7 @@ export async function importCommand(args: string[], io: Streams): Promise<number
   } finally {
     await store.close();
   }
-  if (values.json) io.out.write(JSON.stringify({ ...totals, problems }, null, 2) + '\n');
+  if (flags.json) io.out.write(JSON.stringify({ ...totals, problems }, null, 2) + '\n');
   else {
     io.out.write(
       `read ${totals.read} records: ${totals.inserted} imported, ${totals.duplicates} already in the store, ` +
@@ -59,7 +61,8 @@ export async function importCommand(args: string[], io: Streams): Promise<number
     for (const p of problems.slice(0, 50)) io.err.write(`${p.file}:${p.lineNumber}: ${p.problem}\n`);
     if (problems.length > 50) io.err.write(`… and ${problems.length - 50} more unreadable lines\n`);
   }
-  return problems.length > 0 || totals.rejected > 0 ? 1 : 0;
+  const meta = { ...totals, problems: problems.length };
+  return problems.length > 0 || totals.rejected > 0 ? { exitCode: 1, failure: OUTCOME_CODES.unreadableLines, meta } : { exitCode: 0, meta };
 }
 
 /** `--max-age-days`: the store's age limit (default 92, the store's default); `none` for no limit. */

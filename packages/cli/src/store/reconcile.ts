@@ -1,12 +1,17 @@
-import { parseArgs } from 'node:util';
 import { DAY_MICROS, type AuditFilter } from '@auditkit/store';
+import { OUTCOME_CODES, type CommandOutcome } from '../audit/outcome.js';
+import type { Streams } from '../streams.js';
 import { ageFlag } from './import.js';
+import type { StoreArgument } from './store-argument.js';
 import { openStoreUrl } from './store-url.js';
 import { readTrail, type TrailProblem } from './trail-reader.js';
 
-interface Streams {
-  out: { write(s: string): unknown };
-  err: { write(s: string): unknown };
+export interface ReconcileFlags {
+  store?: StoreArgument;
+  maxAgeDays?: string;
+  maxRecords?: string;
+  allNodes?: boolean;
+  json?: boolean;
 }
 
 export interface ReconcileReport {
@@ -31,26 +36,21 @@ export interface ReconcileReport {
  * (a fleet's store holds other nodes' records too), unless --all-nodes. Exit 0 when both sides agree,
  * 1 on any difference (or unreadable lines), 2 on usage errors.
  */
-export async function reconcileCommand(args: string[], io: Streams): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { store: { type: 'string' }, 'max-age-days': { type: 'string' }, 'max-records': { type: 'string' }, 'all-nodes': { type: 'boolean' }, json: { type: 'boolean' } },
-  });
-  if (positionals.length === 0) throw new Error('give the audit files or directories to reconcile');
-  if (!values.store) throw new Error('--store is required: sqlite:./audit.db or postgres://user@host/db');
-  const maxAgeDays = ageFlag(values['max-age-days']);
-  const maxRecords = recordsFlag(values['max-records']);
+export async function reconcileCommand(paths: readonly string[], flags: ReconcileFlags, io: Streams): Promise<CommandOutcome> {
+  if (paths.length === 0) throw new Error('give the audit files or directories to reconcile');
+  if (!flags.store?.url) throw new Error('--store is required: sqlite:./audit.db or postgres://user@host/db');
+  const maxAgeDays = ageFlag(flags.maxAgeDays);
+  const maxRecords = recordsFlag(flags.maxRecords);
   const problems: TrailProblem[] = [];
   const fileIds = new Map<string, number>();
   const nodes = new Set<string>();
   let newest: number | null = null;
-  for await (const r of readTrail(positionals, problems)) {
+  for await (const r of readTrail(paths, problems)) {
     fileIds.set(r.id, r.time);
     if (r.node !== undefined) nodes.add(r.node);
     if (newest === null || r.time > newest) newest = r.time;
   }
-  const store = await openStoreUrl(values.store);
+  const store = await openStoreUrl(flags.store.url);
   let report: ReconcileReport;
   try {
     // Older than the age limit: gone by retention. A store at its record cap has also trimmed what is
@@ -59,10 +59,10 @@ export async function reconcileCommand(args: string[], io: Streams): Promise<num
     const oldest = await store.oldest();
     if (oldest !== null && maxRecords !== null && (await store.count([], maxRecords)).value >= maxRecords) from = from === null ? oldest.time : Math.max(from, oldest.time);
     const filter: AuditFilter = { time: { ...(from !== null ? { gte: from } : {}), ...(newest !== null ? { lte: newest } : {}) } };
-    if (!values['all-nodes'] && nodes.size > 0) filter.match = { node: { values: [...nodes], negate: false } };
+    if (!flags.allNodes && nodes.size > 0) filter.match = { node: { values: [...nodes], negate: false } };
     const inStore = new Set<string>();
     const missingFromFiles: string[] = [];
-    if (newest !== null || values['all-nodes']) {
+    if (newest !== null || flags.allNodes) {
       for await (const batch of store.scan([filter], 2000)) {
         for (const line of batch) {
           const id = (JSON.parse(line) as { id: string }).id;
@@ -76,7 +76,7 @@ export async function reconcileCommand(args: string[], io: Streams): Promise<num
     report = {
       ok: missingFromStore.length === 0 && missingFromFiles.length === 0 && problems.length === 0,
       window: { from, to: newest },
-      nodes: values['all-nodes'] ? 'all' : [...nodes].sort(),
+      nodes: flags.allNodes ? 'all' : [...nodes].sort(),
       fileRecords: fileIds.size,
       storeRecords: inStore.size,
       missingFromStore: missingFromStore.sort(),
@@ -86,9 +86,10 @@ export async function reconcileCommand(args: string[], io: Streams): Promise<num
   } finally {
     await store.close();
   }
-  if (values.json) io.out.write(JSON.stringify(report, null, 2) + '\n');
+  if (flags.json) io.out.write(JSON.stringify(report, null, 2) + '\n');
   else io.out.write(formatReconcile(report));
-  return report.ok ? 0 : 1;
+  const meta = { fileRecords: report.fileRecords, storeRecords: report.storeRecords, missingFromStore: report.missingFromStore.length, missingFromFiles: report.missingFromFiles.length, problems: report.problems.length };
+  return report.ok ? { exitCode: 0, meta } : { exitCode: 1, failure: OUTCOME_CODES.different, meta };
 }
 
 /** `--max-records`: the store's record cap (default 10,000,000, the store's default); `none` for no cap. */
