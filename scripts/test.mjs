@@ -1,7 +1,8 @@
 // The whole test suite: build every package, type-check sources, tests and examples, then run every
 // test file under Node's test runner (TypeScript through tsx). `.ci/run` and the README call this.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, existsSync } from 'node:fs';
+import { readdirSync, existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -58,5 +59,7 @@ step('build', process.execPath, [join(root, 'scripts/build.mjs')]);
 step('typecheck', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
 const files = only.length > 0 ? only : testFiles();
 step(`tests (${files.length} files)`, process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
-  env: { ...process.env, NODE_NO_WARNINGS: '1' },
+  // The auditkit CLI records its own runs (docs/cli.md); the tests' runs go to a trail of their own,
+  // not the user's ~/.local/state/auditkit/cli-audit.log.
+  env: { ...process.env, NODE_NO_WARNINGS: '1', AUDITKIT_AUDIT_LOG: process.env.AUDITKIT_AUDIT_LOG ?? join(mkdtempSync(join(tmpdir(), 'auditkit-test-cli-')), 'cli-audit.log') },
 });
