@@ -86,7 +86,7 @@ export class SqliteStore implements AuditStore {
       // Batches that arrive while one commits are committed together (group-commit.ts). Up to 16 in flight,
       // so a backlog commits in transactions of a few thousand records: the trigram index's work per
       // record falls with the transaction's size (measured: 2,048-record transactions about 1.2 times
-      // as fast as 512, docs/benchmarks-store.md).
+      // as fast as 512, docs/benchmarks-store-writes.md).
       maxInFlightBatches: 16,
       write: (lines) => this.#group.write(lines),
     });
