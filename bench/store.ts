@@ -344,7 +344,8 @@ const out = `# Store benchmarks
 
 Measured by \`pnpm --filter @auditkit/bench store\` (bench/store.ts) on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version},
 PostgreSQL on the same machine (127.0.0.1). Records are about ${fmt(sample)} bytes as canonical lines (a POST with a 900-byte
-JSON body of varied words, redaction included), so the trigram indexes do real work.
+JSON body of varied words, redaction included), so the trigram indexes do real work. What limits the write rate,
+and what was tried: [benchmarks-store-writes.md](benchmarks-store-writes.md).
 
 **Read the absolute figures with care:** this machine has 2 cores and was shared with other jobs while it ran (load
 average about 20); ratios within one run hold better than the absolute numbers.

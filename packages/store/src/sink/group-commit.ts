@@ -1,8 +1,8 @@
 /**
  * Batches that arrive while one is being committed wait and then go together, in one transaction.
- * A commit costs about the same for 256 records as for 1,024 (the trigram index flushes once per
- * transaction), so under load this turns several small transactions into one; when idle, a batch goes
- * at once. Callers are answered in arrival order; a failed commit fails every batch in it, and the
+ * A commit costs about the same for 256 records as for 1,024 (the trigram index flushes and merges once
+ * per transaction), so under load this turns several small transactions into one; when idle, a batch
+ * goes at once. Callers are answered in arrival order; a failed commit fails every batch in it, and the
  * pipeline retries them (inserts are idempotent by id).
  */
 export class GroupCommit {

@@ -58,15 +58,26 @@ export function distinctStatement(field: DistinctField, filters: FilterSet, limi
   };
 }
 
+/**
+ * Totals and failures per bucket, as two counts that each read only an index: the totals from the
+ * index the filters pick (time alone: `records_time`), the failures from `(operation_result, time)`.
+ * One count with `sum(CASE operation_result …)` would fetch every row of the range from the table
+ * (measured: 611 ms for a day of 140,000 records on SQLite, docs/benchmarks-dashboard.md).
+ */
 export function histogramStatement(filters: FilterSet, range: { from: number; to: number }, width: number, d: SqlDialect): Statement {
-  const { p, conditions } = start(filters, d);
-  conditions.push(`${col('time')} >= ${p.add(range.from)}`, `${col('time')} <= ${p.add(range.to)}`);
-  // Explicit truncation: better-sqlite3 binds numbers as REAL, which would make the division fractional.
+  const p = new SqlParams(d.params);
+  const counts = (extra: string[]): string => {
+    const conditions = filterSetConditions(filters, d, p);
+    conditions.push(`${col('time')} >= ${p.add(range.from)}`, `${col('time')} <= ${p.add(range.to)}`, ...extra);
+    // Explicit truncation: better-sqlite3 binds numbers as REAL, which would make the division fractional.
+    return `SELECT CAST((r.time - ${p.add(range.from)}) / ${p.add(width)} AS INTEGER) AS b, count(*) AS n FROM ${d.table} r ${whereSql(conditions)} GROUP BY 1`;
+  };
+  const totals = counts([]);
+  const failures = counts([`${col('operation_result')} = ${p.add('failure')}`]);
   return {
     sql:
-      `SELECT CAST((r.time - ${p.add(range.from)}) / ${p.add(width)} AS INTEGER) AS b, count(*) AS total, ` +
-      `sum(CASE WHEN r.operation_result = ${p.add('failure')} THEN 1 ELSE 0 END) AS failures ` +
-      `FROM ${d.table} r ${whereSql(conditions)} GROUP BY 1`,
+      `SELECT b, sum(total) AS total, sum(failures) AS failures FROM (` +
+      `SELECT b, n AS total, 0 AS failures FROM (${totals}) t UNION ALL SELECT b, 0, n FROM (${failures}) f) c GROUP BY b`,
     params: p,
   };
 }
