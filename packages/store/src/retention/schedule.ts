@@ -1,6 +1,7 @@
 /**
  * Runs a store's upkeep (retention, partitions) now and then every `intervalMs`, never two at once,
- * on an unref'd timer so it never keeps a process alive. Failures go to `onError` and the next run
+ * on an unref'd timer so it never keeps a process alive. A run asked for while one is under way
+ * follows it. Failures go to `onError` and the next run
  * tries again.
  */
 export class UpkeepSchedule {
@@ -8,6 +9,8 @@ export class UpkeepSchedule {
   readonly #onError: (err: unknown) => void;
   readonly #timer: NodeJS.Timeout;
   #running: Promise<void> | undefined;
+  /** The run asked for while one was under way. */
+  #next: Promise<void> | undefined;
   #stopped = false;
 
   constructor(intervalMs: number, run: () => Promise<void>, onError: (err: unknown) => void) {
@@ -17,20 +20,34 @@ export class UpkeepSchedule {
     this.#timer.unref();
   }
 
-  /** Runs upkeep now (or joins the run under way); rejects when it fails. */
+  /**
+   * Runs upkeep now; rejects when it fails. A run already under way may have read the store before
+   * what the caller wants covered (the records just written), so the caller gets the run that starts
+   * after it: one, shared by every caller that asks meanwhile.
+   */
   now(): Promise<void> {
     if (this.#stopped) return Promise.resolve();
-    if (!this.#running) {
-      this.#running = this.#run()
-        .catch((err: unknown) => {
-          this.#onError(err);
-          throw err;
-        })
-        .finally(() => {
-          this.#running = undefined;
-        });
-    }
-    return this.#running;
+    if (!this.#running) return this.#start();
+    this.#next ??= this.#running
+      .catch(() => undefined)
+      .then(() => {
+        this.#next = undefined;
+        return this.#stopped ? undefined : this.#start();
+      });
+    return this.#next;
+  }
+
+  #start(): Promise<void> {
+    const run = this.#run()
+      .catch((err: unknown) => {
+        this.#onError(err);
+        throw err;
+      })
+      .finally(() => {
+        if (this.#running === run) this.#running = undefined;
+      });
+    this.#running = run;
+    return run;
   }
 
   /** Stops the timer and waits for a run under way. */
@@ -38,5 +55,6 @@ export class UpkeepSchedule {
     this.#stopped = true;
     clearInterval(this.#timer);
     await this.#running?.catch(() => undefined);
+    await this.#next?.catch(() => undefined);
   }
 }
