@@ -155,7 +155,7 @@ if (check) {
 // The subsets must pass on the unchanged source first.
 for (const name of new Set(chosen.flatMap((m) => m.subsets))) {
   const base = runSubset(name);
-  if (!base.ok) throw new Error(`subset ${name} fails without any mutant`);
+  if (!base.ok) throw new Error(`subset ${name} fails without any mutant${SUBSETS[name].files.some((f) => f.startsWith('packages/conformance/')) ? ' (the conformance tests load the built adapters: run npx pnpm@10 build first)' : ''}`);
   console.log(`baseline ${name}: pass in ${(base.ms / 1000).toFixed(1)} s`);
 }
 

@@ -316,4 +316,14 @@ describe('verifyAuditLog: what is a warning, not damage', () => {
     // as one malformed_line per record.
     assert.deepEqual(await kinds([dir]), { errors: ['no_chain'], warnings: [] });
   });
+
+  it('no_chain: an empty log, or one of blank lines, does not verify as intact', async () => {
+    // What is left when a trail is emptied in place (truncate -s 0): nothing to check is not a pass.
+    const dir = tmp();
+    writeFileSync(join(dir, 'audit.log'), '');
+    writeFileSync(join(dir, 'blank.log'), '\n\n');
+    const report = await verifyAuditLog([dir], { key: signer.publicKey });
+    assert.equal(report.ok, false);
+    assert.deepEqual(await kinds([dir]), { errors: ['no_chain'], warnings: [] });
+  });
 });
