@@ -104,6 +104,7 @@ const MUTANTS = [
   { id: 'verify.after-final', file: 'integrity/verify.ts', find: 'if (e.seq > finalSeq) add(', replace: 'if (e.seq > finalSeq + 1) add(', why: 'one record appended after the final checkpoint passes', subsets: ['verify'] },
   { id: 'verify.missing-checkpoint', file: 'integrity/verify.ts', find: "add({ kind: 'missing_checkpoint', ...where, message:", replace: "void ({ kind: 'missing_checkpoint', ...where, message:", why: 'a removed checkpoint not reported', subsets: ['verify'] },
   { id: 'verify.no-chain', file: 'integrity/verify.ts', find: "if (chains.size === 0 && files.length > 0 && !problems.some((p) => p.kind === 'no_chain')) {", replace: 'if (false) {', why: 'files without a chain pass silently (an empty log verifies)', subsets: ['verify'] },
+  { id: 'verify.no-chain-file', file: 'integrity/verify.ts', find: "      add({ kind: 'no_chain', file, message:", replace: "      void ({ kind: 'no_chain', file, message:", why: 'a plain file beside a chained log passes silently', subsets: ['verify'] },
 ];
 
 function runSubset(name) {
