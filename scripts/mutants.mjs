@@ -7,11 +7,12 @@
 //   node scripts/mutants.mjs                 every mutant
 //   node scripts/mutants.mjs clock.sign ...  only these
 //   node scripts/mutants.mjs --list          the mutants and their subsets
+//   node scripts/mutants.mjs --check         only whether every mutant still applies (under a second)
 //   node scripts/mutants.mjs --json out.json also write the results as JSON
 //
 // Results and the reason for each survivor are in docs/testing.md.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -44,7 +45,7 @@ const MUTANTS = [
   { id: 'keys.credential', file: 'redact/names.ts', find: "  'credential',\n", replace: '', why: 'default keyword credential dropped', subsets: ['redact', 'redact-e2e'] },
   { id: 'keys.pin', file: 'redact/names.ts', find: "  'pin',\n", replace: '', why: 'default keyword pin dropped', subsets: ['redact'] },
   { id: 'keys.case', file: 'redact/redact.ts', find: "return key.toLowerCase().replace(/[^a-z0-9]/g, '');", replace: "return key.replace(/[^a-z0-9]/g, '');", why: 'keywords no longer ignore case', subsets: ['redact'] },
-  { id: 'keys.short-threshold', file: 'redact/redact.ts', find: '(flat.length <= 3 ? shortKeywords : longKeywords)', replace: '(flat.length < 3 ? shortKeywords : longKeywords)', why: 'three-letter keywords match inside words (className, shipping)', subsets: ['redact'] },
+  { id: 'keys.short-threshold', file: 'redact/redact.ts', find: '(flat.length <= SHORT_KEYWORD ? shortKeywords : longKeywords)', replace: '(flat.length < SHORT_KEYWORD ? shortKeywords : longKeywords)', why: 'four-letter keywords match inside words (passport, compass)', subsets: ['redact'] },
   { id: 'keys.substring', file: 'redact/redact.ts', find: 'if (flat.includes(rule.flat)) {', replace: 'if (flat === rule.flat) {', why: 'keywords match only whole keys (newPassword in clear)', subsets: ['redact'] },
   { id: 'keys.short-anywhere', file: 'redact/redact.ts', find: 'if (words.includes(rule.flat)) {', replace: 'if (flattenKey(key).startsWith(rule.flat)) {', why: 'short keywords match a prefix instead of a word', subsets: ['redact'] },
   { id: 'walk.depth', file: 'redact/redact.ts', find: 'if (depth >= state.rules.maxDepth) {', replace: 'if (depth > state.rules.maxDepth) {', why: 'one level deeper than limits.depth', subsets: ['redact'] },
@@ -52,8 +53,8 @@ const MUTANTS = [
   { id: 'walk.budget', file: 'redact/redact.ts', find: '    if (state.budget <= 0) {\n      out = withTruncationMarker', replace: '    if (state.budget <= -4096) {\n      out = withTruncationMarker', why: 'object budget overrun by 4 KiB', subsets: ['redact', 'redact-e2e'] },
   { id: 'walk.remove', file: 'redact/redact.ts', find: "  if (mode === 'remove') return undefined;\n  if (mode === 'mask'", replace: "  if (mode === 'mask'", why: 'remove mode writes the mask instead of dropping the key', subsets: ['redact'] },
   { id: 'walk.proto', file: 'redact/redact.ts', find: 'const out = Object.create(null) as Record<string, unknown>;', replace: 'const out = {} as Record<string, unknown>;', why: 'a Map key __proto__ becomes a prototype', subsets: ['redact'] },
-  { id: 'walk.path-first', file: 'redact/redact.ts', find: 'const mode = pathModeOf(childPaths) ?? info.mode;', replace: 'const mode = info.mode ?? pathModeOf(childPaths);', why: "a keyword's mode wins over a path rule's on the same key", subsets: ['redact', 'decisions'] },
-  { id: 'headers.x-auth-token', file: 'record/headers.ts', find: "  'x-auth-token',\n", replace: '', why: 'x-auth-token no longer a masked header', subsets: ['redact', 'redact-e2e'] },
+  { id: 'walk.path-first', file: 'redact/redact.ts', find: 'let mode = pathModeOf(childPaths) ?? info.mode;', replace: 'let mode = info.mode ?? pathModeOf(childPaths);', why: "a keyword's mode wins over a path rule's on the same key", subsets: ['redact', 'decisions'] },
+  { id: 'headers.x-auth-token', file: 'redact/names.ts', find: "  'x-auth-token',\n", replace: '', why: 'x-auth-token no longer a masked header', subsets: ['redact', 'redact-e2e'] },
   { id: 'headers.ignored', file: 'record/headers.ts', find: 'if (masked.has(name)) {', replace: 'if (false) {', why: 'the masked-header list ignored entirely', subsets: ['redact', 'redact-e2e'] },
   { id: 'headers.defaults', file: 'redact/options.ts', find: '...(defaults ? DEFAULT_MASKED_HEADERS : [])', replace: '...([] as string[])', why: 'default masked headers not applied', subsets: ['redact', 'redact-e2e'] },
   { id: 'options.mask', file: 'redact/options.ts', find: "stringAt(r.mask, 'redact.mask', '******', '******')", replace: "stringAt(r.mask, 'redact.mask', '***', '******')", why: 'default mask changed', subsets: ['redact'] },
@@ -65,7 +66,7 @@ const MUTANTS = [
   { id: 'limits.user-agent', file: 'record/record-builder.ts', find: 'return ua.length > cap ? ua.slice(0, cap) + STRING_CUT : ua;', replace: 'return ua.length > cap + 1 ? ua.slice(0, cap) + STRING_CUT : ua;', why: 'user_agent one character over the cap kept', subsets: ['record-e2e'] },
   { id: 'options.success', file: 'delivery/options.ts', find: "const success = value === undefined ? 'all' : value;", replace: "const success = value === undefined ? 'any' : value;", why: 'default success rule any instead of all', subsets: ['redact'] },
   { id: 'options.strict', file: 'delivery/options.ts', find: "booleanAt(value, 'strict', false) ? 'strict' : 'async'", replace: "booleanAt(value, 'strict', false) ? 'async' : 'async'", why: 'strict: true ignored', subsets: ['redact', 'strict'] },
-  { id: 'options.level-warn', file: 'options.ts', find: '< winston.config.npm.levels.info)', replace: '< winston.config.npm.levels.warn)', why: 'a transport at level warn accepted (loses every info record)', subsets: ['record-e2e'] },
+  { id: 'options.level-warn', file: 'delivery/winston-levels.ts', find: "filterProblem(transport, npmLevels, 'info')", replace: "filterProblem(transport, npmLevels, 'warn')", why: 'a transport at level warn accepted (loses every info record)', subsets: ['record-e2e'] },
   { id: 'policy.skip-get', file: 'policy/options.ts', find: "export const DEFAULT_SKIP_METHODS = ['GET', 'HEAD', 'OPTIONS'];", replace: "export const DEFAULT_SKIP_METHODS = ['HEAD', 'OPTIONS'];", why: 'GET audited by default', subsets: ['policy', 'redact'] },
   { id: 'policy.health', file: 'policy/options.ts', find: "['/health', '/healthz',", replace: "['/healthz',", why: '/health no longer skipped as high-frequency', subsets: ['policy', 'redact'] },
   // Time and ids.
@@ -102,7 +103,8 @@ const MUTANTS = [
   { id: 'verify.require-signed', file: 'integrity/verify.ts', find: "!(p.kind === 'unsigned_tail' && options.requireSigned)", replace: 'true', why: 'requireSigned ignored', subsets: ['verify'] },
   { id: 'verify.after-final', file: 'integrity/verify.ts', find: 'if (e.seq > finalSeq) add(', replace: 'if (e.seq > finalSeq + 1) add(', why: 'one record appended after the final checkpoint passes', subsets: ['verify'] },
   { id: 'verify.missing-checkpoint', file: 'integrity/verify.ts', find: "add({ kind: 'missing_checkpoint', ...where, message:", replace: "void ({ kind: 'missing_checkpoint', ...where, message:", why: 'a removed checkpoint not reported', subsets: ['verify'] },
-  { id: 'verify.no-chain', file: 'integrity/verify.ts', find: 'if (chains.size === 0 && files.length > 0) add(', replace: 'if (false) add(', why: 'files without a chain pass silently', subsets: ['verify'] },
+  { id: 'verify.no-chain', file: 'integrity/verify.ts', find: "if (chains.size === 0 && files.length > 0 && !problems.some((p) => p.kind === 'no_chain')) {", replace: 'if (false) {', why: 'files without a chain pass silently (an empty log verifies)', subsets: ['verify'] },
+  { id: 'verify.no-chain-file', file: 'integrity/verify.ts', find: "      add({ kind: 'no_chain', file, message:", replace: "      void ({ kind: 'no_chain', file, message:", why: 'a plain file beside a chained log passes silently', subsets: ['verify'] },
 ];
 
 function runSubset(name) {
@@ -117,6 +119,9 @@ function runSubset(name) {
 const argv = process.argv.slice(2);
 const jsonAt = argv.indexOf('--json');
 const jsonFile = jsonAt === -1 ? undefined : argv.splice(jsonAt, 2)[1];
+const checkAt = argv.indexOf('--check');
+const check = checkAt !== -1;
+if (check) argv.splice(checkAt, 1);
 if (argv.includes('--list')) {
   for (const m of MUTANTS) console.log(`${m.id.padEnd(28)} ${m.subsets.join(',').padEnd(18)} ${m.why}`);
   process.exit(0);
@@ -124,17 +129,34 @@ if (argv.includes('--list')) {
 const chosen = argv.length > 0 ? MUTANTS.filter((m) => argv.includes(m.id)) : MUTANTS;
 if (argv.length > 0 && chosen.length !== argv.length) throw new Error(`unknown mutant in ${argv.join(' ')}`);
 
-// Every mutant must apply to today's source; a stale one is a bug in this list, not a survivor.
+// Every mutant must apply to today's source; a stale one is a bug in this list, not a survivor. All
+// stale ones are named at once, so whoever moved the code can fix them in one go.
+const stale = [];
 for (const m of chosen) {
-  const text = readFileSync(src(m.file), 'utf8');
-  const count = text.split(m.find).length - 1;
-  if (count !== 1) throw new Error(`mutant ${m.id}: its text occurs ${count} times in ${m.file}`);
+  if (!existsSync(src(m.file))) {
+    stale.push(`mutant ${m.id}: ${m.file} does not exist`);
+    continue;
+  }
+  const count = readFileSync(src(m.file), 'utf8').split(m.find).length - 1;
+  if (count !== 1) stale.push(`mutant ${m.id}: its text occurs ${count} times in ${m.file}`);
+}
+for (const name of new Set(chosen.flatMap((m) => m.subsets))) {
+  for (const file of SUBSETS[name].files) if (!existsSync(join(root, file))) stale.push(`subset ${name}: ${file} does not exist`);
+}
+if (stale.length > 0) {
+  for (const line of stale) console.error(line);
+  console.error(`${stale.length} stale: fix the entries in scripts/mutants.mjs to mutate the same decision where it is now`);
+  process.exit(1);
+}
+if (check) {
+  console.log(`${chosen.length} mutants apply to today's source, each exactly once; their subsets' test files exist`);
+  process.exit(0);
 }
 
 // The subsets must pass on the unchanged source first.
 for (const name of new Set(chosen.flatMap((m) => m.subsets))) {
   const base = runSubset(name);
-  if (!base.ok) throw new Error(`subset ${name} fails without any mutant`);
+  if (!base.ok) throw new Error(`subset ${name} fails without any mutant${SUBSETS[name].files.some((f) => f.startsWith('packages/conformance/')) ? ' (the conformance tests load the built adapters: run npx pnpm@10 build first)' : ''}`);
   console.log(`baseline ${name}: pass in ${(base.ms / 1000).toFixed(1)} s`);
 }
 

@@ -38,6 +38,12 @@ describe('redaction', () => {
     assert.deepEqual(value, { className: 'x', shipping: 'y', ssn: '******', userSSN: '******', cvv2: '******', card_pin: '******', pinned: true });
   });
 
+  it('counts a keyword of four characters as short and one of five as long: pass and iban match a whole word, token anywhere', () => {
+    const r = rules(compileKeywords(['pass', 'iban', 'token'].map((keyword) => ({ keyword, mode: 'mask' as const }))));
+    const { value } = redactValue(r, 'body', { pass: '1', user_pass: '2', passport: 'x', compass: 'y', iban: '3', payeeIban: '4', ibanez: 'z', authtoken: '5' }, 10_000);
+    assert.deepEqual(value, { pass: '******', user_pass: '******', passport: 'x', compass: 'y', iban: '******', payeeIban: '******', ibanez: 'z', authtoken: '******' });
+  });
+
   it('applies path rules with wildcards and array indexes', () => {
     const r = rules({}, [
       { path: 'body.card.number', mode: 'mask' },

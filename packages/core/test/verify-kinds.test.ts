@@ -316,4 +316,25 @@ describe('verifyAuditLog: what is a warning, not damage', () => {
     // as one malformed_line per record.
     assert.deepEqual(await kinds([dir]), { errors: ['no_chain'], warnings: [] });
   });
+
+  it('no_chain: a file of plain records beside a chained log is named, not passed over', async () => {
+    // A trail's file swapped for one written without a chain: the chained files alone verify.
+    const dir = copy();
+    writeFileSync(join(dir, 'plain.log'), '{"event":"request","id":"1"}\n{"event":"request","id":"2"}\n');
+    const report = await verifyAuditLog([dir], { key: signer.publicKey });
+    assert.deepEqual(
+      report.problems.map((p) => [p.kind, p.severity, p.file]),
+      [['no_chain', 'error', join(dir, 'plain.log')]],
+    );
+  });
+
+  it('no_chain: an empty log, or one of blank lines, does not verify as intact', async () => {
+    // What is left when a trail is emptied in place (truncate -s 0): nothing to check is not a pass.
+    const dir = tmp();
+    writeFileSync(join(dir, 'audit.log'), '');
+    writeFileSync(join(dir, 'blank.log'), '\n\n');
+    const report = await verifyAuditLog([dir], { key: signer.publicKey });
+    assert.equal(report.ok, false);
+    assert.deepEqual(await kinds([dir]), { errors: ['no_chain'], warnings: [] });
+  });
 });
