@@ -4,13 +4,16 @@
 //
 // - core: the built core alone, as a server would drive it: begin + complete of the benchmark's POST
 //   (its headers, its ~1 KB body parsed), records written by the file sink (`auditkit`), with the hash
-//   chain (`auditkit-chain`), or discarded (`auditkit-null`).
-// - server: one benchmark server (bench/servers/server.mjs) under callgrind, sent a fixed number of
-//   the benchmark's POSTs over 8 keep-alive connections by a client outside callgrind.
+//   chain (`auditkit-chain`), or discarded (`auditkit-null`). AUDITKIT_CORE names another build of
+//   the core (a copy of packages/core/dist/index.js) for an A/B.
+// - server: one benchmark server (bench/servers/server.mjs) under callgrind, sent the benchmark's
+//   POST over 8 keep-alive connections by a client outside callgrind.
 //
-// Each runs twice, with N and 2N requests, and prints (I(2N) − I(N)) / N: start-up, warm-up and
-// close cancel out. Node runs with --single-threaded so compiler and collector work happen on the
-// counted thread in the same order each run (counts then repeat within about 0.5%).
+// Counting is off while Node starts and warms up (WARMUP requests: the compiler has done its work by
+// then) and on for the next N requests only, until their records are written (callgrind_control).
+// Node runs with --single-threaded, so compiler and collector work happen on the counted thread, and
+// with fixed hash and random seeds: with V8's random hash seed, string hashing and hash-table
+// collisions differ from run to run, and the counts with them (±4% measured).
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,42 +21,61 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { logBytes } from './lib/log-files.mjs';
 import { POST } from './lib/request.mjs';
 
 const bench = dirname(fileURLToPath(import.meta.url));
 const [mode = 'core', a, b] = process.argv.slice(2);
-const N = Number(process.env.N ?? (mode === 'core' ? 4000 : 1500));
-const NODE_FLAGS = ['--single-threaded'];
+const N = Number(process.env.N ?? (mode === 'core' ? 2000 : 1000));
+const WARMUP = Number(process.env.WARMUP ?? 3000);
+const NODE_FLAGS = ['--single-threaded', '--hash-seed=1', '--random-seed=1'];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function callgrind(args, extra = {}) {
+function counting(pid, on) {
+  const r = spawnSync('callgrind_control', ['-i', on ? 'on' : 'off', String(pid)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`callgrind_control failed: ${r.stderr}`);
+}
+
+function callgrind(args) {
   const dir = mkdtempSync(join(tmpdir(), 'auditkit-callgrind-'));
   const out = join(dir, 'callgrind.out');
-  const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, ...NODE_FLAGS, ...args], {
-    stdio: ['ignore', 'ignore', 'pipe', ...(extra.ipc ? ['ipc'] : [])],
-    env: { ...process.env, ...extra.env },
+  const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, ...NODE_FLAGS, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   let stderr = '';
   child.stderr.on('data', (c) => (stderr += c));
   const done = once(child, 'exit').then(([code]) => {
     if (code !== 0) throw new Error(`callgrind run failed (${code}):\n${stderr.slice(-2000)}`);
-    const summary = /^summary:\s+(\d+)/m.exec(readFileSync(out, 'utf8'));
+    const summary = /^totals:\s+(\d+)/m.exec(readFileSync(out, 'utf8'));
+    if (process.env.KEEP) spawnSync('cp', [out, process.env.KEEP]);
     rmSync(dir, { recursive: true, force: true });
     return Number(summary[1]);
   });
-  return { child, done };
+  const next = (type) => new Promise((resolve) => child.on('message', function on(m) {
+    if (m.type !== type) return;
+    child.off('message', on);
+    resolve(m);
+  }));
+  return { child, done, next };
 }
 
-/** The core alone: a child script that builds `count` records. */
-async function coreRun(variant, count) {
-  const { done } = callgrind([join(bench, 'lib/instructions-core.mjs'), variant, String(count)]);
+/** The core alone (lib/instructions-core.mjs), counted between its `warm` and `done` messages. */
+async function coreRun(variant) {
+  const { child, done, next } = callgrind([join(bench, 'lib/instructions-core.mjs'), variant, String(WARMUP), String(N)]);
+  await next('warm');
+  counting(child.pid, true);
+  child.send('go');
+  await next('done');
+  counting(child.pid, false);
+  child.send('close');
   return done;
 }
 
-/** `count` POSTs at a benchmark server under callgrind, 8 at a time on keep-alive connections. */
-async function serverRun(framework, variant, count) {
+/** A benchmark server: WARMUP POSTs, then N counted ones, until the log stops growing. */
+async function serverRun(framework, variant) {
   const logDir = mkdtempSync(join(tmpdir(), 'auditkit-callgrind-log-'));
-  const { child, done } = callgrind([join(bench, 'servers/server.mjs'), framework, variant, logDir], { ipc: true });
-  const [ready] = await once(child, 'message');
+  const { child, done, next } = callgrind([join(bench, 'servers/server.mjs'), framework, variant, logDir]);
+  const ready = await next('ready');
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   const one = () =>
     new Promise((resolve, reject) => {
@@ -64,25 +86,37 @@ async function serverRun(framework, variant, count) {
       req.on('error', reject);
       req.end(POST.body);
     });
-  let sent = 0;
-  const worker = async () => {
-    while (sent < count) {
-      sent++;
-      await one();
+  const send = async (count) => {
+    let sent = 0;
+    const worker = async () => {
+      while (sent < count) {
+        sent++;
+        await one();
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+  };
+  const settle = async () => {
+    for (let size = -1; size !== logBytes(logDir); ) {
+      size = logBytes(logDir);
+      await sleep(500);
     }
   };
-  await Promise.all(Array.from({ length: 8 }, worker));
+  await send(WARMUP);
+  await settle();
+  counting(child.pid, true);
+  await send(N);
+  await settle();
+  counting(child.pid, false);
   agent.destroy();
   child.send('close');
-  await once(child, 'message');
+  await next('closed');
   const instructions = await done;
   rmSync(logDir, { recursive: true, force: true });
   return instructions;
 }
 
-const run = mode === 'core' ? (n) => coreRun(a ?? 'auditkit', n) : (n) => serverRun(a ?? 'fastify', b ?? 'auditkit', n);
 if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('valgrind is not installed');
-const small = await run(N);
-const large = await run(2 * N);
-const perRequest = (large - small) / N;
-process.stdout.write(`${JSON.stringify({ mode, target: mode === 'core' ? (a ?? 'auditkit') : `${a ?? 'fastify'} ${b ?? 'auditkit'}`, n: N, small, large, perRequest: Math.round(perRequest) })}\n`);
+const target = mode === 'core' ? (a ?? 'auditkit') : `${a ?? 'fastify'} ${b ?? 'auditkit'}`;
+const instructions = mode === 'core' ? await coreRun(a ?? 'auditkit') : await serverRun(a ?? 'fastify', b ?? 'auditkit');
+process.stdout.write(`${JSON.stringify({ mode, target, core: process.env.AUDITKIT_CORE, warmup: WARMUP, n: N, instructions, perRequest: Math.round(instructions / N) })}\n`);
