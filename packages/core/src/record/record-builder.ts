@@ -8,6 +8,7 @@ import { AuditEntry, type RecordHead, type RequestRecordHead } from './entry.js'
 import type { CompletionFacts } from '../capture/facts.js';
 import { recordHeaders } from './headers.js';
 import { uuidv7 } from '../shared/ids.js';
+import { microsText } from '../shared/clock.js';
 import type { ResolvedOptions } from '../options.js';
 import { jsonString, redactJson, safeSource, scrubbed, STRING_CUT, type RedactedJson, type RedactionRules } from '../redact/redact.js';
 import { REQUEST_EVENT, type AuditTarget, type BodyRecorded, type DetailLevel, type OperationResult } from '../model/record.js';
@@ -195,7 +196,7 @@ export function buildEntries(opts: ResolvedOptions, input: RecordInput): Array<A
       `,"query_string":${objectJson(query)},"request_id":${jsonString(input.requestId)},"source":${sourceJson},"source_ip":${jsonString(input.sourceIp)},` +
       `"source_verified":${verified},`,
   };
-  const end = `,"time":${input.timeMicros},`;
+  const end = `,"time":${microsText(input.timeMicros)},`;
   const last = `,"ts":"${ts}","user_agent":${userAgent === null ? 'null' : jsonString(userAgent)}}`;
 
   const write = (
