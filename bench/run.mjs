@@ -49,6 +49,7 @@ const SERVERS = {
     { variant: 'auditkit', marker: '"event":"request"' },
     { variant: 'auditkit-chain', marker: '"event":"request"' },
     { variant: 'pino', marker: '"msg":"request completed"', label: 'built-in pino logger' },
+    { variant: 'pino-audit', marker: '"msg":"audit"', label: 'pino, audit-sized record (method, route, status, masked headers, redacted body)' },
   ],
   koa: [
     { variant: 'bare' },
@@ -339,6 +340,7 @@ function report(results, microResults, started) {
 /** The issue's targets, each against this run's figures. */
 function targets(results) {
   const POST_TARGET = { express: 0.9, fastify: 0.75, koa: 0.8 };
+  const CHAIN_TARGET = { express: 0.85, fastify: 0.7, koa: 0.75 };
   const rows = [];
   const verdict = (ok) => (ok ? 'met' : '**missed**');
   for (const [framework, { post, get }] of Object.entries(results)) {
@@ -349,7 +351,13 @@ function targets(results) {
     const ratio = ak.rps / bare.rps;
     const goal = POST_TARGET[framework];
     rows.push(`| ${name}: audited POST req/s ≥ ${goal.toFixed(2)} × bare | ${ratio.toFixed(2)} | ${verdict(ratio >= goal)} |`);
-    for (const peer of Object.values(post).filter((r) => r.label)) {
+    const chained = post['auditkit-chain'];
+    if (chained) {
+      const chainRatio = chained.rps / bare.rps;
+      rows.push(`| ${name}: audited POST with the hash chain ≥ ${CHAIN_TARGET[framework].toFixed(2)} × bare | ${chainRatio.toFixed(2)} | ${verdict(chainRatio >= CHAIN_TARGET[framework])} |`);
+    }
+    // The peers are the other loggers; auditkit's own variants (a second sink beside the file) are not.
+    for (const peer of Object.entries(post).filter(([variant, r]) => r.label && !variant.startsWith('auditkit')).map(([, r]) => r)) {
       const peerRatio = peer.rps / bare.rps;
       rows.push(`| ${name}: better ratio than ${peer.label} | ${ratio.toFixed(2)} vs ${peerRatio.toFixed(2)} | ${verdict(ratio > peerRatio)} |`);
     }

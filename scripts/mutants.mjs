@@ -73,7 +73,7 @@ const MUTANTS = [
   { id: 'clock.sign', file: 'shared/clock.ts', find: "const sign = minutesEast < 0 ? '-' : '+';", replace: "const sign = minutesEast > 0 ? '-' : '+';", why: 'the sign of the offset in ts flipped', subsets: ['time'] },
   { id: 'clock.system-offset', file: 'shared/clock.ts', find: '?? -new Date(ms).getTimezoneOffset();', replace: '?? new Date(ms).getTimezoneOffset();', why: "the machine's offset applied the wrong way", subsets: ['time'] },
   { id: 'clock.cache', file: 'shared/clock.ts', find: 'if (second !== this.#cachedSecond) this.#prime(second);', replace: 'if (Number.isNaN(this.#cachedSecond)) this.#prime(second);', why: 'the date part cached forever (wrong after a DST switch)', subsets: ['time'] },
-  { id: 'clock.pad', file: 'shared/clock.ts', find: "String(fraction).padStart(6, '0')", replace: 'String(fraction)', why: 'fraction not zero-padded to six digits', subsets: ['time'] },
+  { id: 'clock.pad', file: 'shared/clock.ts', find: "'.' + String(fraction).padStart(6, '0')", replace: "'.' + String(fraction)", why: 'fraction not zero-padded to six digits', subsets: ['time'] },
   { id: 'ids.counter', file: 'shared/ids.ts', find: 'if (counter > 0xfff) {', replace: 'if (counter > 0xffff) {', why: 'the 12-bit counter overflows into the variant bits', subsets: ['time'] },
   { id: 'ids.request-id-length', file: 'shared/ids.ts', find: 'const REQUEST_ID = /^[\\x21-\\x7e]{1,128}$/;', replace: 'const REQUEST_ID = /^[\\x21-\\x7e]{1,256}$/;', why: 'incoming request ids up to 256 characters honoured', subsets: ['time'] },
   // The request record.

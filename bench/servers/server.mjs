@@ -2,7 +2,8 @@
 //
 // The same two routes on every server: POST /api/users/:id (a ~1 KB JSON body) answers 201, GET
 // /api/health answers 200. Variants: `bare` (no logging), `auditkit` (defaults: file sink, full
-// redaction), `auditkit-chain` (plus the hash chain), and the loggers people use today. The driver
+// redaction), `auditkit-chain` (plus the hash chain), and the loggers people use today (on Fastify also
+// `pino-audit`: pino writing a record of the same content as auditkit's). The driver
 // talks to it over IPC only (stats, close), so measuring never shows up in the logs being measured.
 import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
@@ -111,6 +112,19 @@ if (framework === 'express') {
     await app.register(audit, await auditOptions());
     flush = () => app.auditor.close({ timeoutMs: 60_000 });
     auditStats = () => app.auditor.stats();
+  }
+  if (variant === 'pino-audit') {
+    // The same evidence as auditkit's record, written by pino: method, route, status, the headers with
+    // the credentials masked and the body with its secrets masked (pino's redact paths), once per
+    // request when the response is done.
+    const { default: pino } = await import('pino');
+    const dest = pino.destination({ dest: peerFile, sync: false });
+    const log = pino({ redact: ['headers.authorization', 'headers.cookie', 'body.password', 'body.token'] }, dest);
+    app.addHook('onResponse', (request, reply, done) => {
+      log.info({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, headers: request.headers, body: request.body }, 'audit');
+      done();
+    });
+    flush = () => new Promise((resolve) => dest.flush(() => resolve()));
   }
   app.post('/api/users/:id', async (req, reply) => reply.code(201).send({ id: req.params.id }));
   app.get('/api/health', async () => ({ ok: true }));

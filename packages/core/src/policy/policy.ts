@@ -64,7 +64,11 @@ export class Policy {
   /** Methods for which some rule (or the default) records the response body. */
   readonly #responseMethods: ReadonlySet<string> | 'all';
   readonly #level: DetailLevel;
-  readonly #cache = new Map<string, Decision>();
+  /** Decisions by method, then operation id: no key is joined per request. */
+  readonly #cache = new Map<string, Map<string, Decision>>();
+  #cached = 0;
+  /** The default operation types, by operation id (a user's function is called each time: it may not be pure). */
+  readonly #types = new Map<string, string>();
 
   constructor(config: {
     skipMethods: readonly string[];
@@ -135,20 +139,33 @@ export class Policy {
 
   decide(method: string, operationId: string, routeSetting: RouteAuditSetting | undefined): Decision {
     if (routeSetting !== undefined) return this.#decide(method, operationId, routeSetting);
-    const key = method + ' ' + operationId;
-    let decision = this.#cache.get(key);
+    let byId = this.#cache.get(method);
+    if (byId === undefined) this.#cache.set(method, (byId = new Map()));
+    let decision = byId.get(operationId);
     if (decision === undefined) {
       decision = this.#decide(method, operationId, undefined);
       // Unmatched paths all share one template, so the cache is bounded by the app's routes.
-      if (this.#cache.size >= DECISION_CACHE_MAX) this.#cache.clear();
-      this.#cache.set(key, decision);
+      if (this.#cached >= DECISION_CACHE_MAX) {
+        this.#cache.clear();
+        this.#cached = 0;
+        this.#cache.set(method, (byId = new Map()));
+      }
+      byId.set(operationId, decision);
+      this.#cached++;
     }
     return decision;
   }
 
   /** The operation_type a template gets when nothing overrides it. Guarded by the caller. */
   deriveType(operationId: string): string {
-    return this.#deriveType(operationId);
+    if (this.#deriveType !== defaultOperationType) return this.#deriveType(operationId);
+    let type = this.#types.get(operationId);
+    if (type === undefined) {
+      type = defaultOperationType(operationId);
+      if (this.#types.size >= DECISION_CACHE_MAX) this.#types.clear();
+      this.#types.set(operationId, type);
+    }
+    return type;
   }
 
   #decide(method: string, operationId: string, routeSetting: RouteAuditSetting | undefined): Decision {

@@ -34,8 +34,23 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp('^' + source + '$');
 }
 
-/** Normalises a template so the same route reads the same from every framework: no trailing slash. */
+const normalized = new Map<string, string>();
+const NORMALIZED_MAX = 2048;
+
+/**
+ * Normalises a template so the same route reads the same from every framework: no trailing slash.
+ * Remembered, since the same few templates come back on every request.
+ */
 export function normalizeTemplate(template: string): string {
+  const known = normalized.get(template);
+  if (known !== undefined) return known;
+  const t = normalize(template);
+  if (normalized.size >= NORMALIZED_MAX) normalized.clear();
+  normalized.set(template, t);
+  return t;
+}
+
+function normalize(template: string): string {
   let t = template;
   if (t.length === 0) return '/';
   if (t[0] !== '/') t = '/' + t;

@@ -46,7 +46,7 @@ export function recordHeaders(headers: IncomingHttpHeaders, masked: ReadonlySet<
     } else {
       text = JSON.stringify(applyMode(rules, mode, Array.isArray(value) ? value.join(', ') : value)!);
     }
-    out += (first ? '' : ',') + info.prefix + text;
+    out += (first ? info.prefix : info.member) + text;
     first = false;
   }
   return out + '}';

@@ -8,6 +8,7 @@ import { AuditEntry, type RecordHead, type RequestRecordHead } from './entry.js'
 import type { CompletionFacts } from '../capture/facts.js';
 import { recordHeaders } from './headers.js';
 import { uuidv7 } from '../shared/ids.js';
+import { microsText } from '../shared/clock.js';
 import type { RecordSettings } from './options.js';
 import { jsonString, redactJson, safeSource, scrubbed, STRING_CUT, type RedactedJson, type RedactionRules } from '../redact/redact.js';
 import { REQUEST_EVENT, type AuditTarget, type BodyRecorded, type DetailLevel, type OperationResult } from '../model/record.js';
@@ -47,6 +48,8 @@ export class OversizeRecord {
   ) {}
 }
 
+const REQUEST_EVENT_JSON = jsonString(REQUEST_EVENT);
+
 /** Status recorded for a client that left before any response was sent (nginx's convention). */
 export const CLIENT_CLOSED_STATUS = 499;
 
@@ -84,6 +87,69 @@ interface Shared {
   tail: string;
 }
 
+/**
+ * The parts of a record's text that follow from its route and method alone (the node, the operation
+ * id and type, `from`, the method), as JSON, made once per route rather than quoted and joined on
+ * every request. Checked against the request's own values, since a handler or hook can override the
+ * operation type and `from` per request.
+ */
+interface RouteText {
+  readonly node: string;
+  readonly operationId: string;
+  readonly operationType: string;
+  readonly from: string;
+  readonly method: string;
+  readonly level: DetailLevel;
+  /** `"audit_level":"…"` up to the auth fields. */
+  readonly levelJson: string;
+  readonly methodJson: string;
+  readonly httpMethod: string;
+  /** `,"from":…,"http_method":…,"http_request":` after the event name. */
+  readonly afterEvent: string;
+  /** `,"node":…,"operation_id":…,` */
+  readonly middle: string;
+  /** `","operation_type":…` after the operation result. */
+  readonly afterResult: string;
+}
+
+const ROUTE_TEXT_MAX = 1024;
+const routeTexts = new WeakMap<RecordSettings, Map<string, RouteText>>();
+
+function routeText(opts: RecordSettings, input: RecordInput, method: string): RouteText {
+  let texts = routeTexts.get(opts);
+  if (texts === undefined) routeTexts.set(opts, (texts = new Map()));
+  const key = input.operationId;
+  const known = texts.get(key);
+  if (
+    known !== undefined &&
+    known.method === method &&
+    known.operationType === input.operationType &&
+    known.from === input.from &&
+    known.level === input.level &&
+    known.node === opts.node
+  ) {
+    return known;
+  }
+  const httpMethod = method.toLowerCase();
+  const text: RouteText = {
+    node: opts.node,
+    operationId: key,
+    operationType: input.operationType,
+    from: input.from,
+    method,
+    level: input.level,
+    levelJson: `"audit_level":"${input.level}",`,
+    methodJson: jsonString(method),
+    httpMethod,
+    afterEvent: `,"from":${jsonString(input.from)},"http_method":${jsonString(httpMethod)},"http_request":`,
+    middle: `,"node":${jsonString(opts.node)},"operation_id":${jsonString(key)},`,
+    afterResult: `","operation_type":${jsonString(input.operationType)}`,
+  };
+  if (texts.size >= ROUTE_TEXT_MAX) texts.clear();
+  texts.set(key, text);
+  return text;
+}
+
 export function buildEntries(opts: RecordSettings, input: RecordInput): Array<AuditEntry | OversizeRecord> {
   const { ctx, facts, auth } = input;
   const headers = ctx.start.headers;
@@ -97,7 +163,8 @@ export function buildEntries(opts: RecordSettings, input: RecordInput): Array<Au
   // Metadata: who, what, when and the result. The body is described by the headers alone, never read.
   const body = level === 'metadata' ? NOT_RECORDED(recordBody(undefined, headers, rules, budget)) : recordBody(facts.body, headers, rules, budget);
   const headersJson = level === 'metadata' ? '{}' : recordHeaders(headers, opts.maskedHeaders, rules, rules.maskJson);
-  const methodJson = jsonString(ctx.start.method);
+  const route = routeText(opts, input, ctx.start.method);
+  const methodJson = route.methodJson;
   // What was attempted, when no route says it (operation_id is then <unmatched>).
   const pathJson = facts.route === undefined && typeof facts.path === 'string' ? `,"path":${jsonString(attemptedPath(facts.path, rules))}` : '';
   const httpRequest = httpRequestJson(body.json, body.body_bytes, body.body_recorded, body.body_type, headersJson, methodJson, pathJson);
@@ -114,22 +181,22 @@ export function buildEntries(opts: RecordSettings, input: RecordInput): Array<Au
   const ts = opts.formatter.format(input.timeMicros);
   const timeMs = Math.floor(input.timeMicros / 1000);
   const target = ctx.targetData === undefined ? 'null' : targetJson(ctx.targetData, opts);
-  const httpMethod = ctx.start.method.toLowerCase();
+  const httpMethod = route.httpMethod;
   const sourceJson = source === null ? 'null' : jsonString(source);
   const userAgent = userAgentOf(headers['user-agent'], opts.limits.userAgent, rules);
 
   // A record is `head` + its own event/id/level/meta + `middle` + its own result/target + `tail`.
   const shared: Shared = {
     head:
-      `{"aborted":${facts.aborted},"audit_level":"${level}","auth_error":${auth.error === null ? 'null' : `"${auth.error}"`},"auth_type":"${auth.type}",` +
+      `{"aborted":${facts.aborted},${route.levelJson}"auth_error":${auth.error === null ? 'null' : `"${auth.error}"`},"auth_type":"${auth.type}",` +
       `"bindings":${objectJson(bindings)},`,
     durationMs: `"duration_ms":${numberJson(input.durationMs)},`,
-    middle: `,"node":${jsonString(opts.node)},"operation_id":${jsonString(input.operationId)},`,
+    middle: route.middle,
     tail:
       `,"query_string":${objectJson(query)},"request_id":${jsonString(input.requestId)},"source":${sourceJson},"source_ip":${jsonString(input.sourceIp)},` +
       `"source_verified":${verified},`,
   };
-  const end = `,"time":${input.timeMicros},`;
+  const end = `,"time":${microsText(input.timeMicros)},`;
   const last = `,"ts":"${ts}","user_agent":${userAgent === null ? 'null' : jsonString(userAgent)}}`;
 
   const write = (
@@ -144,15 +211,15 @@ export function buildEntries(opts: RecordSettings, input: RecordInput): Array<Au
     const change = changeInput === undefined ? undefined : recordChange(opts, changeInput);
     const id = uuidv7(timeMs);
     const severity = opResult === 'success' ? 'info' : 'warn';
-    const eventJson = jsonString(event);
+    const eventJson = event === REQUEST_EVENT ? REQUEST_EVENT_JSON : jsonString(event);
     const line = (request: string, responseText: string, metaText: string, truncated: boolean, changeText: string | undefined): string =>
       shared.head +
       (changeText === undefined ? '' : `"change":${changeText},`) +
       shared.durationMs +
-      `"event":${eventJson},"from":${jsonString(input.from)},"http_method":${jsonString(httpMethod)},"http_request":${request},${responseText}"http_status_code":${numberJson(status)},` +
+      `"event":${eventJson}${route.afterEvent}${request},${responseText}"http_status_code":${numberJson(status)},` +
       `"id":"${id}","level":"${severity}","meta":${metaText}` +
       shared.middle +
-      `"operation_result":"${opResult}","operation_type":${jsonString(input.operationType)}` +
+      `"operation_result":"${opResult}${route.afterResult}` +
       shared.tail +
       `"target":${recTarget}${end}"truncated":${truncated}${last}`;
     const head: RequestRecordHead = {

@@ -104,6 +104,8 @@ export interface KeyInfo {
   readonly mode: RedactMode | undefined;
   /** The key as it is written: well-formed, then JSON-quoted, followed by a colon. */
   readonly prefix: string;
+  /** `prefix` after a comma, for every member but the first: one string joined per member, not two. */
+  readonly member: string;
   /** The key after lone surrogates are replaced (the key itself, nearly always). */
   readonly wellFormed: string;
 }
@@ -210,7 +212,8 @@ export function keyInfo(rules: RedactionRules, key: string): KeyInfo {
     }
   }
   const fixed = wellFormed(key);
-  const info: KeyInfo = { mode, prefix: JSON.stringify(fixed) + ':', wellFormed: fixed };
+  const prefix = JSON.stringify(fixed) + ':';
+  const info: KeyInfo = { mode, prefix, member: ',' + prefix, wellFormed: fixed };
   if (rules.keyCache.size >= KEY_CACHE_MAX) rules.keyCache.clear();
   rules.keyCache.set(key, info);
   return info;
@@ -533,7 +536,7 @@ function writeObject(
     const child = mode !== undefined ? writeReplacement(state, mode, raw) : writeValue(raw, depth + 1, childPaths, state);
     if (child === undefined) continue;
     state.budget -= key.length + 4;
-    out += (members === 0 ? '' : ',') + info.prefix + child;
+    out += (members === 0 ? info.prefix : info.member) + child;
     members++;
     if (info.wellFormed < TRUNCATED_KEY) {
       markerAt = out.length;

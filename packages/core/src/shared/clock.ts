@@ -21,6 +21,25 @@ export function nowMicros(): number {
   return anchorWallUs + Math.floor((mono - anchorMono) * 1000);
 }
 
+let digitsSecond = Number.NaN;
+let digitsPrefix = '';
+
+/**
+ * A microsecond timestamp as JSON writes it (`String(micros)`), with the seconds' digits made once per
+ * second: a number of 16 digits is past the small integers, and V8 turns it into text digit by digit
+ * through floating-point remainders (about 2,000 instructions a record).
+ */
+export function microsText(micros: number): string {
+  if (!Number.isSafeInteger(micros) || micros < 1_000_000) return String(micros);
+  const second = Math.floor(micros / 1_000_000);
+  if (second !== digitsSecond) {
+    digitsSecond = second;
+    digitsPrefix = String(second);
+  }
+  const fraction = micros - second * 1_000_000;
+  return digitsPrefix + (fraction >= 100_000 ? String(fraction) : String(fraction).padStart(6, '0'));
+}
+
 /** `system` follows the machine's time zone (DST included); otherwise a fixed offset. */
 export type TimeOffset = 'system' | 'utc' | 'Z' | `+${string}` | `-${string}`;
 
