@@ -47,6 +47,7 @@ describe('value detectors mask only the secret part', () => {
     ['a private key, armour kept', '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBibGITQC1BFAa4N7EPjbm\n-----END EC PRIVATE KEY-----\n', '-----BEGIN EC PRIVATE KEY-----\n******\n-----END EC PRIVATE KEY-----\n'],
     ['a cut private key', 'key: -----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEICYvmk', 'key: -----BEGIN PRIVATE KEY-----\n******\n-----END PRIVATE KEY-----'],
     ['a database URL', 'postgres://app:Sup3rS3cretDbPw@db.internal:5432/prod', 'postgres://app:******@db.internal:5432/prod'],
+    ['a password with an unencoded @', 'postgres://app:S3cret@pw@db.internal/prod', 'postgres://app:******@db.internal/prod'],
     ['a password-only Redis URL', 'redis://:r3dis-only-pw@cache:6379/0', 'redis://:******@cache:6379/0'],
     ['a token as the URL user', 'https://ghp_T2VyMWYZZrwOUSGDvUc9XZ0Kl6TVzyjYHAPB:x-oauth-basic@github.com/a/b', 'https://******:******@github.com/a/b'],
     ['a reset token in a relative URL', '/reset?token=o24resetWq3nB8xLp5Rz&lang=en', '/reset?token=******&lang=en'],

@@ -51,7 +51,8 @@ const DETECT = new RegExp(
     `(?<pem>-----BEGIN (?<pemType>(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----)[\\s\\S]*?(?:-----END \\k<pemType>-----|$)`,
     `(?<slack>https://hooks\\.slack\\.com/(?:services|workflows|triggers)/)[A-Za-z0-9/+_-]{20,}`,
     `${NOT_ALNUM_BEFORE}(?<token>${TOKENS.join('|')})(?![\\w-])`,
-    `(?<userinfo>[a-zA-Z][a-zA-Z0-9+.-]{1,30}://[^\\s:@/?#]*:)[^\\s@/?#]+@`,
+    // The password runs to the authority's last `@`, as URL parsers read it: one with an unencoded `@` is masked whole.
+    `(?<userinfo>[a-zA-Z][a-zA-Z0-9+.-]{1,30}://[^\\s:@/?#]*:)[^\\s/?#]+@`,
     `(?<param>[?&](?<paramName>[^\\s=&#?]+)=)(?<paramValue>[^\\s&#]*)`,
     `(?<![\\d-])(?<card>[2-6]\\d(?:[ -]?\\d){11,17})(?![\\d-])`,
     `(?<![\\d-])(?<ssn>(?!000|666|9\\d\\d)\\d{3}-(?!00)\\d{2}-(?!0000)\\d{4})(?![\\d-])`,
